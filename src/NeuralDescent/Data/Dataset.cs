@@ -1,0 +1,219 @@
+using System.Numerics.Tensors;
+
+namespace NeuralDescent.Data;
+
+/// <summary>
+/// An in-memory set of samples: one input vector of <see cref="InputSize"/> features and one target vector of
+/// <see cref="TargetSize"/> values per sample, plus a class label for classification data.
+/// </summary>
+/// <remarks>
+/// <para>Inputs are kept compact: byte data (such as MNIST pixels) stays as bytes and is scaled to floats
+/// (<c>x = byte · scale</c>) one batch at a time, so 60,000 MNIST images take 47 MB instead of 188 MB.</para>
+/// <para>Classification targets are one-hot vectors built per batch from the labels (tₖ = 1 for k = label, else 0).</para>
+/// </remarks>
+public sealed class Dataset
+{
+    private readonly byte[]? _byteInputs;
+    private readonly float[]? _floatInputs;
+    private readonly float _scale;
+    private readonly int[]? _labels;
+    private readonly float[]? _targets;
+
+    private Dataset(int count, int inputSize, int targetSize, byte[]? byteInputs, float[]? floatInputs, float scale, int[]? labels, float[]? targets)
+    {
+        Count = count;
+        InputSize = inputSize;
+        TargetSize = targetSize;
+        _byteInputs = byteInputs;
+        _floatInputs = floatInputs;
+        _scale = scale;
+        _labels = labels;
+        _targets = targets;
+    }
+
+    /// <summary>Number of samples.</summary>
+    public int Count { get; }
+
+    /// <summary>Features per input sample.</summary>
+    public int InputSize { get; }
+
+    /// <summary>Values per target: the number of classes for classification data.</summary>
+    public int TargetSize { get; }
+
+    /// <summary>Whether samples carry class labels (<see cref="GetLabel"/>).</summary>
+    public bool HasLabels => _labels is not null;
+
+    /// <summary>
+    /// A classification dataset over byte features (e.g. pixels), scaled to floats per batch as x = byte · <paramref name="scale"/>.
+    /// </summary>
+    /// <param name="inputs">Count × inputSize bytes, one sample after another; kept, not copied.</param>
+    /// <param name="inputSize">Features per sample.</param>
+    /// <param name="labels">One class index per sample, each in [0, classCount); kept, not copied.</param>
+    /// <param name="classCount">Number of classes, the width of the one-hot targets.</param>
+    /// <param name="scale">Factor applied to each byte; 1/255 maps pixels to [0, 1].</param>
+    /// <returns>The dataset.</returns>
+    /// <exception cref="ArgumentException">Lengths do not match or a label is out of range.</exception>
+    public static Dataset FromBytes(byte[] inputs, int inputSize, int[] labels, int classCount, float scale = 1f / 255f)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputSize);
+        if (!float.IsFinite(scale)) throw new ArgumentOutOfRangeException(nameof(scale), scale, "The scale must be finite.");
+        CheckInputs(inputs.Length, inputSize, labels.Length);
+        CheckLabels(labels, classCount);
+        return new Dataset(labels.Length, inputSize, classCount, inputs, null, scale, labels, null);
+    }
+
+    /// <summary>A classification dataset over float features.</summary>
+    /// <param name="inputs">Count × inputSize values; kept, not copied.</param>
+    /// <param name="inputSize">Features per sample.</param>
+    /// <param name="labels">One class index per sample, each in [0, classCount).</param>
+    /// <param name="classCount">Number of classes.</param>
+    /// <returns>The dataset.</returns>
+    /// <exception cref="ArgumentException">Lengths do not match or a label is out of range.</exception>
+    public static Dataset FromLabels(float[] inputs, int inputSize, int[] labels, int classCount)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputSize);
+        CheckInputs(inputs.Length, inputSize, labels.Length);
+        CheckLabels(labels, classCount);
+        return new Dataset(labels.Length, inputSize, classCount, null, inputs, 1f, labels, null);
+    }
+
+    /// <summary>A dataset with arbitrary float targets (regression, multi-label, soft targets).</summary>
+    /// <param name="inputs">Count × inputSize values; kept, not copied.</param>
+    /// <param name="inputSize">Features per sample.</param>
+    /// <param name="targets">Count × targetSize values; kept, not copied.</param>
+    /// <param name="targetSize">Values per target.</param>
+    /// <returns>The dataset.</returns>
+    /// <exception cref="ArgumentException">Lengths do not match.</exception>
+    public static Dataset FromTargets(float[] inputs, int inputSize, float[] targets, int targetSize)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(targets);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(targetSize);
+        if (targets.Length % targetSize != 0)
+            throw new ArgumentException($"targets has {targets.Length} values, not a multiple of targetSize {targetSize}.", nameof(targets));
+        int count = targets.Length / targetSize;
+        CheckInputs(inputs.Length, inputSize, count);
+        return new Dataset(count, inputSize, targetSize, null, inputs, 1f, null, targets);
+    }
+
+    /// <summary>The class label of sample <paramref name="index"/>.</summary>
+    /// <param name="index">Sample index in [0, <see cref="Count"/>).</param>
+    /// <returns>The label in [0, <see cref="TargetSize"/>).</returns>
+    /// <exception cref="InvalidOperationException">The dataset has no labels.</exception>
+    public int GetLabel(int index)
+    {
+        if (_labels is null) throw new InvalidOperationException("This dataset has float targets, not class labels.");
+        return _labels[index];
+    }
+
+    /// <summary>Copies sample <paramref name="index"/>'s input features into <paramref name="destination"/> as floats.</summary>
+    /// <param name="index">Sample index.</param>
+    /// <param name="destination">At least <see cref="InputSize"/> values.</param>
+    public void CopyInput(int index, Span<float> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+        if (destination.Length < InputSize)
+            throw new ArgumentException($"destination has {destination.Length} values but a sample has {InputSize}.", nameof(destination));
+        CopyInputUnchecked(index, destination[..InputSize]);
+    }
+
+    /// <summary>Copies sample <paramref name="index"/>'s target (one-hot for labelled data) into <paramref name="destination"/>.</summary>
+    /// <param name="index">Sample index.</param>
+    /// <param name="destination">At least <see cref="TargetSize"/> values.</param>
+    public void CopyTarget(int index, Span<float> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+        if (destination.Length < TargetSize)
+            throw new ArgumentException($"destination has {destination.Length} values but a target has {TargetSize}.", nameof(destination));
+        CopyTargetUnchecked(index, destination[..TargetSize]);
+    }
+
+    /// <summary>A new dataset of the samples in [start, start + count), sharing nothing mutable with this one.</summary>
+    /// <param name="start">First sample.</param>
+    /// <param name="count">Number of samples.</param>
+    /// <returns>The slice, copied.</returns>
+    public Dataset Slice(int start, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if ((long)start + count > Count)
+            throw new ArgumentOutOfRangeException(nameof(count), $"Slice [{start}, {start + (long)count}) runs past the {Count} samples.");
+        long inStart = (long)start * InputSize, inLength = (long)count * InputSize;
+        byte[]? bytes = _byteInputs?.AsSpan((int)inStart, (int)inLength).ToArray();
+        float[]? floats = _floatInputs?.AsSpan((int)inStart, (int)inLength).ToArray();
+        int[]? labels = _labels?.AsSpan(start, count).ToArray();
+        float[]? targets = _targets?.AsSpan(start * TargetSize, count * TargetSize).ToArray();
+        return new Dataset(count, InputSize, TargetSize, bytes, floats, _scale, labels, targets);
+    }
+
+    /// <summary>
+    /// Gathers the samples named by <paramref name="indices"/> into a batch: inputs (B × InputSize) and targets (B × TargetSize).
+    /// </summary>
+    internal void CopyBatch(ReadOnlySpan<int> indices, Span<float> inputs, Span<float> targets)
+    {
+        for (int b = 0; b < indices.Length; b++)
+        {
+            int index = indices[b];
+            CopyInputUnchecked(index, inputs.Slice(b * InputSize, InputSize));
+            CopyTargetUnchecked(index, targets.Slice(b * TargetSize, TargetSize));
+        }
+    }
+
+    /// <summary>The label of a sample, or for float targets the index of the largest target value.</summary>
+    internal int ClassOf(int index)
+    {
+        if (_labels is not null) return _labels[index];
+        ReadOnlySpan<float> t = _targets.AsSpan(index * TargetSize, TargetSize);
+        return TargetSize == 1 ? (t[0] >= 0.5f ? 1 : 0) : TensorPrimitives.IndexOfMax(t);
+    }
+
+    private void CopyInputUnchecked(int index, Span<float> destination)
+    {
+        if (_byteInputs is not null)
+        {
+            ReadOnlySpan<byte> source = _byteInputs.AsSpan(index * InputSize, InputSize);
+            TensorPrimitives.ConvertTruncating<byte, float>(source, destination);
+            TensorPrimitives.Multiply(destination, _scale, destination);
+        }
+        else
+        {
+            _floatInputs.AsSpan(index * InputSize, InputSize).CopyTo(destination);
+        }
+    }
+
+    private void CopyTargetUnchecked(int index, Span<float> destination)
+    {
+        if (_labels is not null)
+        {
+            destination.Clear();
+            destination[_labels[index]] = 1f;
+        }
+        else
+        {
+            _targets.AsSpan(index * TargetSize, TargetSize).CopyTo(destination);
+        }
+    }
+
+    private static void CheckInputs(long inputLength, int inputSize, int count, string paramName = "inputs")
+    {
+        if (inputLength != (long)count * inputSize)
+            throw new ArgumentException($"inputs has {inputLength} values but {count} samples of {inputSize} features need {(long)count * inputSize}.", paramName);
+    }
+
+    private static void CheckLabels(int[] labels, int classCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classCount);
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if ((uint)labels[i] >= (uint)classCount)
+                throw new ArgumentException($"Label {labels[i]} of sample {i} is outside [0, {classCount}).", nameof(labels));
+        }
+    }
+}

@@ -1,0 +1,161 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace NeuralDescent.Kernels;
+
+/// <summary>
+/// Element-wise activation kernels and their derivatives over spans of equal length.
+/// Forward passes go through <see cref="TensorPrimitives"/>; the backward passes that TensorPrimitives
+/// has no single call for are written once here with a Vector256 body and a scalar tail.
+/// All kernels allow <c>destination</c> to alias an input.
+/// </summary>
+internal static class ElementwiseKernels
+{
+    /// <summary>dx = dy ⊙ y ⊙ (1 − y), the sigmoid derivative written with the forward output y = σ(x).</summary>
+    public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        CheckLengths(y.Length, dy.Length, dx.Length);
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && MatrixKernels.SimdEnabled)
+        {
+            ref float ry = ref MemoryMarshal.GetReference(y);
+            ref float rdy = ref MemoryMarshal.GetReference(dy);
+            ref float rdx = ref MemoryMarshal.GetReference(dx);
+            Vector256<float> one = Vector256.Create(1f);
+            for (; i <= y.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                Vector256<float> v = Vector256.LoadUnsafe(ref ry, (nuint)i);
+                (Vector256.LoadUnsafe(ref rdy, (nuint)i) * v * (one - v)).StoreUnsafe(ref rdx, (nuint)i);
+            }
+        }
+        for (; i < y.Length; i++) dx[i] = dy[i] * y[i] * (1f - y[i]);
+    }
+
+    /// <summary>dx = dy ⊙ (1 − y²), the tanh derivative written with the forward output y = tanh(x).</summary>
+    public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        CheckLengths(y.Length, dy.Length, dx.Length);
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && MatrixKernels.SimdEnabled)
+        {
+            ref float ry = ref MemoryMarshal.GetReference(y);
+            ref float rdy = ref MemoryMarshal.GetReference(dy);
+            ref float rdx = ref MemoryMarshal.GetReference(dx);
+            Vector256<float> one = Vector256.Create(1f);
+            for (; i <= y.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                Vector256<float> v = Vector256.LoadUnsafe(ref ry, (nuint)i);
+                (Vector256.LoadUnsafe(ref rdy, (nuint)i) * (one - v * v)).StoreUnsafe(ref rdx, (nuint)i);
+            }
+        }
+        for (; i < y.Length; i++) dx[i] = dy[i] * (1f - y[i] * y[i]);
+    }
+
+    /// <summary>y = x for x &gt; 0, else α·x (α = 0 is ReLU).</summary>
+    public static void LeakyReluForward(ReadOnlySpan<float> x, Span<float> y, float alpha)
+    {
+        CheckLengths(x.Length, x.Length, y.Length);
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && MatrixKernels.SimdEnabled)
+        {
+            ref float rx = ref MemoryMarshal.GetReference(x);
+            ref float ry = ref MemoryMarshal.GetReference(y);
+            Vector256<float> a = Vector256.Create(alpha);
+            for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                Vector256<float> v = Vector256.LoadUnsafe(ref rx, (nuint)i);
+                Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero), v, v * a).StoreUnsafe(ref ry, (nuint)i);
+            }
+        }
+        for (; i < x.Length; i++) y[i] = x[i] > 0f ? x[i] : alpha * x[i];
+    }
+
+    /// <summary>dx = dy where x &gt; 0, else α·dy (the subgradient at 0 is taken as α).</summary>
+    public static void LeakyReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float alpha)
+    {
+        CheckLengths(x.Length, dy.Length, dx.Length);
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && MatrixKernels.SimdEnabled)
+        {
+            ref float rx = ref MemoryMarshal.GetReference(x);
+            ref float rdy = ref MemoryMarshal.GetReference(dy);
+            ref float rdx = ref MemoryMarshal.GetReference(dx);
+            Vector256<float> a = Vector256.Create(alpha);
+            for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                Vector256<float> g = Vector256.LoadUnsafe(ref rdy, (nuint)i);
+                Vector256<float> positive = Vector256.GreaterThan(Vector256.LoadUnsafe(ref rx, (nuint)i), Vector256<float>.Zero);
+                Vector256.ConditionalSelect(positive, g, g * a).StoreUnsafe(ref rdx, (nuint)i);
+            }
+        }
+        for (; i < x.Length; i++) dx[i] = x[i] > 0f ? dy[i] : alpha * dy[i];
+    }
+
+    /// <summary>
+    /// Row-wise stable softmax of a rows×width matrix: yᵢ = exp(xᵢ − max x) / Σⱼ exp(xⱼ − max x).
+    /// Shifting by the row maximum keeps every exponent ≤ 0, so logits of ±1000 give exact 0/1 instead of NaN.
+    /// </summary>
+    public static void SoftmaxForward(ReadOnlySpan<float> x, Span<float> y, int rows, int width)
+    {
+        CheckLengths(x.Length, x.Length, y.Length);
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> xr = x.Slice(r * width, width);
+            Span<float> yr = y.Slice(r * width, width);
+            float max = TensorPrimitives.Max(xr);
+            TensorPrimitives.Subtract(xr, max, yr);
+            TensorPrimitives.Exp(yr, yr);
+            float sum = TensorPrimitives.Sum(yr);
+            TensorPrimitives.Multiply(yr, 1f / sum, yr);
+        }
+    }
+
+    /// <summary>Row-wise softmax backward: dxᵢ = yᵢ · (dyᵢ − Σⱼ dyⱼ yⱼ), the Jacobian-vector product of softmax.</summary>
+    public static void SoftmaxBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int rows, int width)
+    {
+        CheckLengths(y.Length, dy.Length, dx.Length);
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> yr = y.Slice(r * width, width);
+            ReadOnlySpan<float> dyr = dy.Slice(r * width, width);
+            Span<float> dxr = dx.Slice(r * width, width);
+            float dot = TensorPrimitives.Dot(dyr, yr);
+            TensorPrimitives.Subtract(dyr, dot, dxr);
+            TensorPrimitives.Multiply(dxr, yr, dxr);
+        }
+    }
+
+    /// <summary>Log-sum-exp of one row, computed as max + ln Σ exp(x − max) in double for the sum.</summary>
+    public static double LogSumExp(ReadOnlySpan<float> x)
+    {
+        float max = TensorPrimitives.Max(x);
+        double sum = 0;
+        foreach (float v in x) sum += Math.Exp(v - max);
+        return max + Math.Log(sum);
+    }
+
+    /// <summary>Adds <paramref name="bias"/> (length width) to every row of a rows×width matrix.</summary>
+    public static void AddRowVector(Span<float> matrix, ReadOnlySpan<float> bias, int rows, int width)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            Span<float> row = matrix.Slice(r * width, width);
+            TensorPrimitives.Add(row, bias, row);
+        }
+    }
+
+    /// <summary>sums (length width) += Σ over rows of a rows×width matrix (the bias gradient).</summary>
+    public static void AccumulateColumnSums(ReadOnlySpan<float> matrix, Span<float> sums, int rows, int width)
+    {
+        for (int r = 0; r < rows; r++) TensorPrimitives.Add(sums, matrix.Slice(r * width, width), sums);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CheckLengths(int a, int b, int destination)
+    {
+        if (a != b || destination < a)
+            throw new ArgumentException($"Element-wise kernel spans differ in length: {a}, {b} and destination {destination}.");
+    }
+}

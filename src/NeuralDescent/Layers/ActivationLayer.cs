@@ -1,0 +1,66 @@
+using NeuralDescent.Randomness;
+
+namespace NeuralDescent.Layers;
+
+/// <summary>
+/// Base of the parameter-free element-wise activations y = f(x): any width, output width = input width.
+/// </summary>
+/// <remarks>Backward computes ∂C/∂x = ∂C/∂y ⊙ f′(x), with f′ written in terms of whichever of x or y is cheaper.</remarks>
+public abstract class ActivationLayer : ILayer
+{
+    /// <inheritdoc />
+    public abstract string Name { get; }
+
+    /// <summary>0: an activation accepts any width.</summary>
+    public int InputSize => 0;
+
+    /// <summary>0: the output has the input's width.</summary>
+    public int OutputSize => 0;
+
+    /// <summary>Empty: activations have no parameters.</summary>
+    public IReadOnlyList<Parameter> Parameters => [];
+
+    /// <summary>Nothing to draw.</summary>
+    /// <param name="random">Unused.</param>
+    /// <param name="nextLayer">Unused.</param>
+    public void Initialize(RandomGenerator random, ILayer? nextLayer)
+    {
+    }
+
+    /// <inheritdoc />
+    public void Forward(ReadOnlySpan<float> input, Span<float> output, int batchSize, bool training)
+    {
+        int width = LayerGuard.CheckElementwise(this, input.Length, output.Length, batchSize);
+        Apply(input, output, batchSize, width);
+    }
+
+    /// <inheritdoc />
+    public void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize)
+    {
+        if (inputGradient.IsEmpty) return;
+        int width = LayerGuard.CheckElementwise(this, input.Length, output.Length, batchSize);
+        LayerGuard.CheckElementwise(this, outputGradient.Length, inputGradient.Length, batchSize);
+        if (outputGradient.Length != output.Length)
+            throw new ArgumentException($"{Name}: output gradient has {outputGradient.Length} values but output has {output.Length}.");
+        Derive(input, output, outputGradient, inputGradient, batchSize, width);
+    }
+
+    /// <summary>Computes y = f(x) for a batch of <paramref name="batchSize"/> rows of <paramref name="width"/> values.</summary>
+    /// <param name="input">x.</param>
+    /// <param name="output">y, same length.</param>
+    /// <param name="batchSize">Rows.</param>
+    /// <param name="width">Values per row.</param>
+    protected abstract void Apply(ReadOnlySpan<float> input, Span<float> output, int batchSize, int width);
+
+    /// <summary>Computes ∂C/∂x from ∂C/∂y, x and y.</summary>
+    /// <param name="input">x.</param>
+    /// <param name="output">y = f(x).</param>
+    /// <param name="outputGradient">∂C/∂y.</param>
+    /// <param name="inputGradient">Receives ∂C/∂x.</param>
+    /// <param name="batchSize">Rows.</param>
+    /// <param name="width">Values per row.</param>
+    protected abstract void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize, int width);
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+}

@@ -1,0 +1,97 @@
+using NeuralDescent.Initialization;
+using NeuralDescent.Kernels;
+using NeuralDescent.Randomness;
+
+namespace NeuralDescent.Layers;
+
+/// <summary>A fully connected (affine) layer: z = W·x + b.</summary>
+/// <remarks>
+/// <para>Shapes: weights W are outputSize × inputSize, row-major (PyTorch's <c>Linear</c> layout); biases b are outputSize.
+/// For a batch X (batchSize × inputSize) the forward pass computes <c>Z = X·Wᵀ + 1·bᵀ</c>.</para>
+/// <para>Backward, with G = ∂C/∂Z (batchSize × outputSize): <c>∂C/∂W += Gᵀ·X</c>, <c>∂C/∂b += Σ_rows G</c>,
+/// <c>∂C/∂X = G·W</c>.</para>
+/// </remarks>
+public sealed class Dense : ILayer
+{
+    private readonly Parameter _weights;
+    private readonly Parameter _biases;
+    private readonly Parameter[] _parameters;
+
+    /// <summary>Creates a dense layer; its values are drawn when the network is built.</summary>
+    /// <param name="inputSize">Inputs per sample (fan-in).</param>
+    /// <param name="outputSize">Units, i.e. outputs per sample (fan-out).</param>
+    /// <param name="initializer">How to draw initial values; null picks He normal before ReLU-like activations and Glorot uniform otherwise.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
+    public Dense(int inputSize, int outputSize, Initializer? initializer = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outputSize);
+        InputSize = inputSize;
+        OutputSize = outputSize;
+        Initializer = initializer;
+        _weights = new Parameter("weight", outputSize, inputSize);
+        _biases = new Parameter("bias", 1, outputSize);
+        _parameters = [_weights, _biases];
+    }
+
+    /// <inheritdoc />
+    public string Name => $"Dense({InputSize}→{OutputSize})";
+
+    /// <inheritdoc />
+    public int InputSize { get; }
+
+    /// <inheritdoc />
+    public int OutputSize { get; }
+
+    /// <summary>The initializer given at construction, or null for the activation-based default.</summary>
+    public Initializer? Initializer { get; }
+
+    /// <summary>W, outputSize × inputSize, row-major.</summary>
+    public Parameter Weights => _weights;
+
+    /// <summary>b, outputSize values.</summary>
+    public Parameter Biases => _biases;
+
+    /// <inheritdoc />
+    public IReadOnlyList<Parameter> Parameters => _parameters;
+
+    /// <inheritdoc />
+    public void Initialize(RandomGenerator random, ILayer? nextLayer)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        Initializer rule = Initializer ?? (nextLayer is ReLU or LeakyReLU ? Initializer.HeNormal : Initializer.GlorotUniform);
+        rule.FillWeights(_weights.Values, InputSize, OutputSize, random);
+        rule.FillBiases(_biases.Values, random);
+    }
+
+    /// <inheritdoc />
+    public void Forward(ReadOnlySpan<float> input, Span<float> output, int batchSize, bool training)
+    {
+        LayerGuard.CheckBatch(this, input.Length, InputSize, output.Length, OutputSize, batchSize);
+        if (batchSize == 1)
+        {
+            MatrixKernels.Gemv(OutputSize, InputSize, _weights.Values, input, _biases.Values, output);
+            return;
+        }
+        MatrixKernels.Gemm(false, true, batchSize, OutputSize, InputSize, input, InputSize, _weights.Values, InputSize, output, OutputSize, accumulate: false);
+        ElementwiseKernels.AddRowVector(output, _biases.Values, batchSize, OutputSize);
+    }
+
+    /// <inheritdoc />
+    public void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize)
+    {
+        LayerGuard.CheckBatch(this, input.Length, InputSize, outputGradient.Length, OutputSize, batchSize);
+        // ∂C/∂W += Gᵀ·X: (outputSize × batch)·(batch × inputSize).
+        MatrixKernels.Gemm(true, false, OutputSize, InputSize, batchSize, outputGradient, OutputSize, input, InputSize, _weights.Gradient, InputSize, accumulate: true);
+        ElementwiseKernels.AccumulateColumnSums(outputGradient, _biases.Gradient, batchSize, OutputSize);
+        if (!inputGradient.IsEmpty)
+        {
+            LayerGuard.CheckBatch(this, inputGradient.Length, InputSize, outputGradient.Length, OutputSize, batchSize);
+            // ∂C/∂X = G·W: (batch × outputSize)·(outputSize × inputSize).
+            MatrixKernels.Gemm(false, false, batchSize, InputSize, OutputSize, outputGradient, OutputSize, _weights.Values, InputSize, inputGradient, InputSize, accumulate: false);
+        }
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+}

@@ -1,0 +1,60 @@
+namespace NeuralDescent.Layers;
+
+/// <summary>
+/// A trainable tensor of a layer: its values θ and the gradient ∂C/∂θ of the batch-mean cost,
+/// stored as flat row-major arrays of <see cref="Rows"/>×<see cref="Columns"/> floats.
+/// </summary>
+/// <remarks>
+/// Backward passes <em>add</em> into <see cref="Gradient"/>; the trainer zeroes it once per batch
+/// (<see cref="ZeroGradient"/>), so gradients of several backward passes accumulate.
+/// Optimizers keep their per-parameter state (moments, step counts) keyed by the parameter object.
+/// </remarks>
+public sealed class Parameter
+{
+    private readonly float[] _values;
+    private readonly float[] _gradient;
+
+    /// <summary>Creates a zero-valued parameter of shape rows×columns.</summary>
+    /// <param name="name">Its name within the layer, such as <c>weight</c> or <c>bias</c>.</param>
+    /// <param name="rows">Number of rows (1 for a vector).</param>
+    /// <param name="columns">Number of columns.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is not positive, or the size exceeds 2³¹ − 1 elements.</exception>
+    public Parameter(string name, int rows, int columns)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columns);
+        long length = (long)rows * columns;
+        if (length > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(rows), $"Parameter '{name}' of shape {rows}×{columns} has more than {Array.MaxLength} elements.");
+        Name = name;
+        Rows = rows;
+        Columns = columns;
+        _values = new float[length];
+        _gradient = new float[length];
+    }
+
+    /// <summary>Its name within the layer (<c>weight</c>, <c>bias</c>).</summary>
+    public string Name { get; }
+
+    /// <summary>Number of rows: a dense weight is outputSize × inputSize (PyTorch's <c>Linear</c> layout).</summary>
+    public int Rows { get; }
+
+    /// <summary>Number of columns.</summary>
+    public int Columns { get; }
+
+    /// <summary>Number of elements, <see cref="Rows"/>·<see cref="Columns"/>.</summary>
+    public int Length => _values.Length;
+
+    /// <summary>The values θ, row-major.</summary>
+    public Span<float> Values => _values;
+
+    /// <summary>The gradient ∂C/∂θ of the batch-mean cost, row-major, same shape as <see cref="Values"/>.</summary>
+    public Span<float> Gradient => _gradient;
+
+    /// <summary>Sets every gradient element to 0.</summary>
+    public void ZeroGradient() => Array.Clear(_gradient);
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Name} [{Rows}×{Columns}]";
+}

@@ -1,0 +1,18 @@
+using NeuralDescent.Kernels;
+
+namespace NeuralDescent.Layers;
+
+/// <summary>The rectified linear unit, ReLU(x) = max(0, x).</summary>
+/// <remarks>Derivative: 1 for x &gt; 0, 0 otherwise (the subgradient 0 is used at x = 0). It does not saturate for x &gt; 0, so gradients do not vanish through it.</remarks>
+public sealed class ReLU : ActivationLayer
+{
+    /// <inheritdoc />
+    public override string Name => "ReLU";
+
+    /// <inheritdoc />
+    protected override void Apply(ReadOnlySpan<float> input, Span<float> output, int batchSize, int width) => ElementwiseKernels.LeakyReluForward(input, output, 0f);
+
+    /// <inheritdoc />
+    protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize, int width)
+        => ElementwiseKernels.LeakyReluBackward(input, outputGradient, inputGradient, 0f);
+}

@@ -1,0 +1,299 @@
+using System.Numerics.Tensors;
+using NeuralDescent.Costs;
+using NeuralDescent.Data;
+using NeuralDescent.Layers;
+using NeuralDescent.Randomness;
+
+namespace NeuralDescent;
+
+/// <summary>A sequential neural network: a = fₗ(… f₂(f₁(x))), one <see cref="ILayer"/> after another.</summary>
+/// <remarks>
+/// <para>Shapes are checked when the network is built: each sized layer's input size must equal the width
+/// produced before it, and the message names both layers. Element-wise layers keep the width.</para>
+/// <para>Activation and gradient buffers are allocated once per batch capacity and reused, so forward and backward
+/// passes allocate nothing after the first batch. A network is not thread-safe: use one per thread.</para>
+/// </remarks>
+public sealed class Network
+{
+    private readonly ILayer[] _layers;
+    private readonly int[] _widths;
+    private readonly Parameter[] _parameters;
+    private Workspace? _training;
+    private Workspace? _single;
+
+    /// <summary>Builds a network and initializes it with seed 0.</summary>
+    /// <param name="layers">The layers in order.</param>
+    /// <exception cref="ArgumentException">There are no layers, or their sizes do not chain.</exception>
+    public Network(params ILayer[] layers) : this(0, layers)
+    {
+    }
+
+    /// <summary>Builds a network and initializes its parameters from <paramref name="seed"/>.</summary>
+    /// <param name="seed">Seed of the initialization stream (<see cref="RandomStreamKind.Initialization"/>).</param>
+    /// <param name="layers">The layers in order.</param>
+    /// <exception cref="ArgumentException">There are no layers, or their sizes do not chain.</exception>
+    public Network(int seed, params ILayer[] layers)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        if (layers.Length == 0) throw new ArgumentException("A network needs at least one layer.", nameof(layers));
+        for (int i = 0; i < layers.Length; i++)
+        {
+            if (layers[i] is null) throw new ArgumentException($"Layer {i} is null.", nameof(layers));
+            for (int j = 0; j < i; j++)
+            {
+                if (ReferenceEquals(layers[i], layers[j]))
+                    throw new ArgumentException($"Layer {i} ({layers[i].Name}) is the same object as layer {j}; each position needs its own layer.", nameof(layers));
+            }
+        }
+        _layers = (ILayer[])layers.Clone();
+        _widths = ComputeWidths(_layers);
+        _parameters = _layers.SelectMany(l => l.Parameters).ToArray();
+        Initialize(seed);
+    }
+
+    /// <summary>The layers in order.</summary>
+    public IReadOnlyList<ILayer> Layers => _layers;
+
+    /// <summary>Features per input sample.</summary>
+    public int InputSize => _widths[0];
+
+    /// <summary>Values per output sample.</summary>
+    public int OutputSize => _widths[^1];
+
+    /// <summary>Every trainable parameter, layer by layer.</summary>
+    public IReadOnlyList<Parameter> Parameters => _parameters;
+
+    /// <summary>Total number of trainable values.</summary>
+    public long ParameterCount => _parameters.Sum(p => (long)p.Length);
+
+    /// <summary>Redraws every parameter from <paramref name="seed"/>; equal seeds give bitwise-equal weights.</summary>
+    /// <param name="seed">Seed of the initialization stream.</param>
+    public void Initialize(int seed)
+    {
+        RandomGenerator random = RandomGenerator.ForStream(unchecked((ulong)seed), RandomStreamKind.Initialization);
+        for (int i = 0; i < _layers.Length; i++)
+            _layers[i].Initialize(random, i + 1 < _layers.Length ? _layers[i + 1] : null);
+    }
+
+    /// <summary>The network's output for one sample, in a new array.</summary>
+    /// <param name="input">The sample's <see cref="InputSize"/> features.</param>
+    /// <returns>The <see cref="OutputSize"/> outputs.</returns>
+    public float[] Predict(ReadOnlySpan<float> input)
+    {
+        var output = new float[OutputSize];
+        Predict(input, output);
+        return output;
+    }
+
+    /// <summary>The network's output for one sample, written into <paramref name="output"/> (no allocation).</summary>
+    /// <param name="input">The sample's <see cref="InputSize"/> features.</param>
+    /// <param name="output">Receives the <see cref="OutputSize"/> outputs.</param>
+    /// <exception cref="ArgumentException">A span has the wrong length.</exception>
+    public void Predict(ReadOnlySpan<float> input, Span<float> output)
+    {
+        CheckLength(input.Length, InputSize, nameof(input), "input sample");
+        CheckLength(output.Length, OutputSize, nameof(output), "output sample");
+        _single ??= new Workspace(_widths, 1);
+        ForwardInto(_single, input, 1, training: false).CopyTo(output);
+    }
+
+    /// <summary>The outputs for a batch of samples, row-major (batchSize × <see cref="OutputSize"/>).</summary>
+    /// <param name="inputs">batchSize × <see cref="InputSize"/> features, row-major.</param>
+    /// <param name="outputs">Receives batchSize × <see cref="OutputSize"/> values.</param>
+    /// <param name="batchSize">Number of samples.</param>
+    /// <exception cref="ArgumentException">A span has the wrong length for <paramref name="batchSize"/>.</exception>
+    public void PredictBatch(ReadOnlySpan<float> inputs, Span<float> outputs, int batchSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        CheckLength(inputs.Length, (long)batchSize * InputSize, nameof(inputs), $"batch of {batchSize} samples");
+        CheckLength(outputs.Length, (long)batchSize * OutputSize, nameof(outputs), $"batch of {batchSize} outputs");
+        Workspace ws = WorkspaceFor(batchSize);
+        ForwardInto(ws, inputs, batchSize, training: false).CopyTo(outputs);
+    }
+
+    /// <summary>The predicted class of one sample: argmaxₖ aₖ (for a single output, 1 when a ≥ 0.5).</summary>
+    /// <param name="input">The sample's features.</param>
+    /// <returns>The class index.</returns>
+    public int Classify(ReadOnlySpan<float> input)
+    {
+        Span<float> output = OutputSize <= 256 ? stackalloc float[OutputSize] : new float[OutputSize];
+        Predict(input, output);
+        return ArgMax(output);
+    }
+
+    /// <summary>Measures the network on a dataset without changing it: mean cost and classification accuracy.</summary>
+    /// <param name="data">The samples; their input and target sizes must match the network.</param>
+    /// <param name="cost">The cost to report (the fused, stable form is used after softmax or sigmoid, as in training).</param>
+    /// <param name="batchSize">Samples per forward pass; affects speed only.</param>
+    /// <returns>Loss and accuracy over all samples.</returns>
+    public EvaluationResult Evaluate(Dataset data, ICostFunction cost, int batchSize = 256)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(cost);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        CheckDataset(data);
+        if (data.Count == 0) return new EvaluationResult(0, 0, 0, 0);
+        batchSize = Math.Min(batchSize, data.Count);
+        Workspace ws = WorkspaceFor(batchSize);
+        int[] indices = new int[batchSize];
+        double lossSum = 0;
+        int correct = 0;
+        for (int start = 0; start < data.Count; start += batchSize)
+        {
+            int b = Math.Min(batchSize, data.Count - start);
+            for (int i = 0; i < b; i++) indices[i] = start + i;
+            Span<float> inputs = ws.Inputs.AsSpan(0, b * InputSize);
+            Span<float> targets = ws.Targets.AsSpan(0, b * OutputSize);
+            data.CopyBatch(indices.AsSpan(0, b), inputs, targets);
+            ReadOnlySpan<float> outputs = ForwardInto(ws, inputs, b, training: false);
+            lossSum += (double)LossOf(ws, cost, targets, b) * b;
+            correct += CountCorrect(outputs, data, indices.AsSpan(0, b));
+        }
+        return new EvaluationResult((float)(lossSum / data.Count), (double)correct / data.Count, correct, data.Count);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => string.Join(" → ", _layers.Select(l => l.Name));
+
+    // ---- Training internals: used by Trainer; the workspace is sized to the largest batch seen. ----
+
+    internal Workspace WorkspaceFor(int batchSize)
+    {
+        if (_training is null || _training.Capacity < batchSize) _training = new Workspace(_widths, batchSize);
+        return _training;
+    }
+
+    internal void CheckDataset(Dataset data)
+    {
+        if (data.InputSize != InputSize)
+            throw new ArgumentException($"The dataset has {data.InputSize} features per sample but the network's first layer {FirstSized().Name} expects {InputSize}.", nameof(data));
+        if (data.TargetSize != OutputSize)
+            throw new ArgumentException($"The dataset has targets of {data.TargetSize} values but the network's output {_layers[^1].Name} produces {OutputSize}.", nameof(data));
+    }
+
+    /// <summary>Runs every layer forward on <paramref name="inputs"/> and returns the last activation.</summary>
+    internal ReadOnlySpan<float> ForwardInto(Workspace ws, ReadOnlySpan<float> inputs, int batchSize, bool training)
+    {
+        ReadOnlySpan<float> current = inputs;
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            Span<float> output = ws.Activations[i].AsSpan(0, batchSize * _widths[i + 1]);
+            _layers[i].Forward(current, output, batchSize, training);
+            current = output;
+        }
+        return current;
+    }
+
+    /// <summary>The batch-mean cost of the last forward pass in <paramref name="ws"/>.</summary>
+    internal float LossOf(Workspace ws, ICostFunction cost, ReadOnlySpan<float> targets, int batchSize)
+    {
+        ReadOnlySpan<float> output = ws.Activations[^1].AsSpan(0, batchSize * OutputSize);
+        if (cost is IFusedOutputCost fused && fused.CanFuse(_layers[^1]))
+            return fused.ValueFromLogits(LayerInput(ws, _layers.Length - 1, batchSize), output, targets, batchSize);
+        return cost.Value(output, targets, batchSize);
+    }
+
+    /// <summary>Back-propagates the cost of the last forward pass, adding ∂C/∂θ into every parameter's gradient.</summary>
+    internal void Backward(Workspace ws, ReadOnlySpan<float> inputs, ICostFunction cost, ReadOnlySpan<float> targets, int batchSize)
+    {
+        int last = _layers.Length - 1;
+        Span<float> gradient = ws.GradientA.AsSpan(0, batchSize * OutputSize);
+        ReadOnlySpan<float> output = ws.Activations[last].AsSpan(0, batchSize * OutputSize);
+        if (cost is IFusedOutputCost fused && fused.CanFuse(_layers[last]))
+        {
+            fused.LogitGradient(output, targets, gradient, batchSize); // ∂C/∂(input of the output activation)
+            last--;
+        }
+        else
+        {
+            cost.Gradient(output, targets, gradient, batchSize);
+        }
+
+        float[] current = ws.GradientA, next = ws.GradientB;
+        for (int i = last; i >= 0; i--)
+        {
+            ReadOnlySpan<float> layerInput = i == 0 ? inputs : ws.Activations[i - 1].AsSpan(0, batchSize * _widths[i]);
+            ReadOnlySpan<float> layerOutput = ws.Activations[i].AsSpan(0, batchSize * _widths[i + 1]);
+            ReadOnlySpan<float> outputGradient = current.AsSpan(0, batchSize * _widths[i + 1]);
+            Span<float> inputGradient = i == 0 ? Span<float>.Empty : next.AsSpan(0, batchSize * _widths[i]);
+            _layers[i].Backward(layerInput, layerOutput, outputGradient, inputGradient, batchSize);
+            (current, next) = (next, current);
+        }
+    }
+
+    internal static int ArgMax(ReadOnlySpan<float> values) => values.Length == 1 ? (values[0] >= 0.5f ? 1 : 0) : TensorPrimitives.IndexOfMax(values);
+
+    internal int CountCorrect(ReadOnlySpan<float> outputs, Dataset data, ReadOnlySpan<int> indices)
+    {
+        int correct = 0;
+        for (int i = 0; i < indices.Length; i++)
+        {
+            if (ArgMax(outputs.Slice(i * OutputSize, OutputSize)) == data.ClassOf(indices[i])) correct++;
+        }
+        return correct;
+    }
+
+    private ReadOnlySpan<float> LayerInput(Workspace ws, int layer, int batchSize)
+        => layer == 0 ? ws.Inputs.AsSpan(0, batchSize * InputSize) : ws.Activations[layer - 1].AsSpan(0, batchSize * _widths[layer]);
+
+    private ILayer FirstSized() => _layers.FirstOrDefault(l => l.InputSize > 0) ?? _layers[0];
+
+    private static int[] ComputeWidths(ILayer[] layers)
+    {
+        int first = Array.FindIndex(layers, l => l.InputSize > 0);
+        if (first < 0)
+            throw new ArgumentException("No layer fixes the input size (all are element-wise); start the network with a sized layer such as Dense.", nameof(layers));
+        var widths = new int[layers.Length + 1];
+        int width = layers[first].InputSize;
+        widths[0] = width;
+        int producer = -1;
+        for (int i = 0; i < layers.Length; i++)
+        {
+            ILayer layer = layers[i];
+            if (layer.InputSize > 0 && layer.InputSize != width)
+            {
+                string from = producer < 0 ? $"the network input ({width} features)" : $"layer {producer} {layers[producer].Name}, which produces {width}";
+                throw new ArgumentException($"Shape mismatch: layer {i} {layer.Name} expects {layer.InputSize} inputs but receives them from {from}.", nameof(layers));
+            }
+            if (layer.OutputSize > 0)
+            {
+                width = layer.OutputSize;
+                producer = i;
+            }
+            else if (layer.InputSize > 0)
+            {
+                throw new ArgumentException($"Layer {i} {layer.Name} has input size {layer.InputSize} but output size {layer.OutputSize}; sized layers need both.", nameof(layers));
+            }
+            widths[i + 1] = width;
+        }
+        return widths;
+    }
+
+    private static void CheckLength(int actual, long expected, string parameter, string what)
+    {
+        if (actual != expected) throw new ArgumentException($"Expected an {what} of {expected} values but got {actual}.", parameter);
+    }
+
+    /// <summary>Buffers for one batch capacity: the input and target batch, every layer's output, and two ping-pong gradient buffers.</summary>
+    internal sealed class Workspace
+    {
+        public Workspace(int[] widths, int capacity)
+        {
+            Capacity = capacity;
+            int maxWidth = widths.Max();
+            Inputs = new float[capacity * widths[0]];
+            Targets = new float[capacity * widths[^1]];
+            Activations = new float[widths.Length - 1][];
+            for (int i = 0; i < Activations.Length; i++) Activations[i] = new float[capacity * widths[i + 1]];
+            GradientA = new float[capacity * maxWidth];
+            GradientB = new float[capacity * maxWidth];
+        }
+
+        public int Capacity { get; }
+        public float[] Inputs { get; }
+        public float[] Targets { get; }
+        public float[][] Activations { get; }
+        public float[] GradientA { get; }
+        public float[] GradientB { get; }
+    }
+}

@@ -1,0 +1,51 @@
+using NeuralDescent.Kernels;
+using NeuralDescent.Tests.Support;
+
+namespace NeuralDescent.Tests.Kernels;
+
+public class ElementwiseKernelTests
+{
+    public static IEnumerable<object[]> Lengths() => new[] { 0, 1, 2, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100, 255, 256, 257, 300 }.Select(n => new object[] { n });
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void BackwardKernels_MatchScalarFormulas(int length)
+    {
+        float[] y = Rand.Floats(length, 1, 0f, 1f), dy = Rand.Floats(length, 2), x = Rand.Floats(length, 3);
+        var dx = new float[length];
+
+        ElementwiseKernels.SigmoidBackward(y, dy, dx);
+        for (int i = 0; i < length; i++) dx[i].Should().BeApproximately(dy[i] * y[i] * (1 - y[i]), 1e-6f);
+
+        ElementwiseKernels.TanhBackward(y, dy, dx);
+        for (int i = 0; i < length; i++) dx[i].Should().BeApproximately(dy[i] * (1 - y[i] * y[i]), 1e-6f);
+
+        ElementwiseKernels.LeakyReluForward(x, dx, 0.1f);
+        for (int i = 0; i < length; i++) dx[i].Should().Be(x[i] > 0 ? x[i] : 0.1f * x[i]);
+
+        ElementwiseKernels.LeakyReluBackward(x, dy, dx, 0.1f);
+        for (int i = 0; i < length; i++) dx[i].Should().Be(x[i] > 0 ? dy[i] : 0.1f * dy[i]);
+    }
+
+    [Fact]
+    public void Softmax_OfHugeLogits_IsFiniteAndExact()
+    {
+        float[] logits = [1000f, -1000f, 999f, 1000f, 1000f, -1000f];
+        var y = new float[6];
+        ElementwiseKernels.SoftmaxForward(logits, y, rows: 2, width: 3);
+        y.Should().OnlyContain(v => float.IsFinite(v));
+        y[0].Should().BeApproximately(1f / (1f + MathF.Exp(-1f)), 1e-6f);
+        y[1].Should().Be(0f);
+        y[3].Should().BeApproximately(0.5f, 1e-6f);
+        y[4].Should().BeApproximately(0.5f, 1e-6f);
+    }
+
+    [Fact]
+    public void Softmax_RowsSumToOne()
+    {
+        float[] logits = Rand.Floats(10 * 37, 4, -20, 20);
+        var y = new float[logits.Length];
+        ElementwiseKernels.SoftmaxForward(logits, y, 10, 37);
+        for (int r = 0; r < 10; r++) y.AsSpan(r * 37, 37).ToArray().Sum().Should().BeApproximately(1f, 1e-5f);
+    }
+}

@@ -1,0 +1,115 @@
+using NeuralDescent.Kernels;
+using NeuralDescent.Tests.Support;
+
+namespace NeuralDescent.Tests.Kernels;
+
+[Collection(SimdSwitchCollection.Name)]
+public class MatrixKernelTests
+{
+    public static TheoryData<int, int, int> Shapes()
+    {
+        var data = new TheoryData<int, int, int>();
+        int[] sizes = [0, 1, 2, 5, 6, 7, 8, 13, 15, 16, 17, 31, 33, 71, 72, 73, 97];
+        var g = new NeuralDescent.Randomness.RandomGenerator(1);
+        foreach (int m in sizes)
+        {
+            // A sample of (n, k) per m keeps the sweep fast while covering tails of every tile and block.
+            for (int t = 0; t < 4; t++) data.Add(m, sizes[g.NextInt32(sizes.Length)], sizes[g.NextInt32(sizes.Length)]);
+        }
+        data.Add(64, 128, 784);
+        data.Add(10, 30, 784);
+        data.Add(128, 10, 512);
+        data.Add(3, 785, 257);
+        data.Add(150, 40, 300);
+        data.Add(1, 300, 513);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Gemm_AllLayouts_MatchReference(int m, int n, int k)
+    {
+        foreach (bool ta in new[] { false, true })
+        foreach (bool tb in new[] { false, true })
+        foreach (bool accumulate in new[] { false, true })
+            CompareWithReference(ta, tb, m, n, k, accumulate, pad: 3);
+    }
+
+    [Fact]
+    public void Gemm_WithSimdForcedOff_MatchesReference()
+    {
+        bool saved = MatrixKernels.SimdEnabled;
+        try
+        {
+            MatrixKernels.SimdEnabled = false;
+            CompareWithReference(false, true, 17, 33, 65, accumulate: true, pad: 0);
+            CompareWithReference(true, false, 9, 20, 7, accumulate: false, pad: 2);
+        }
+        finally
+        {
+            MatrixKernels.SimdEnabled = saved;
+        }
+    }
+
+    [Fact]
+    public void Gemm_LeavesPaddingOutsideTheMatrixUntouched()
+    {
+        const int m = 7, n = 19, k = 11, ldc = 24;
+        float[] a = Rand.Floats(m * k, 1), b = Rand.Floats(k * n, 2);
+        float[] c = Enumerable.Repeat(42f, m * ldc).ToArray();
+        MatrixKernels.Gemm(false, false, m, n, k, a, k, b, n, c, ldc, accumulate: false);
+        for (int i = 0; i < m; i++)
+            c.AsSpan(i * ldc + n, ldc - n).ToArray().Should().OnlyContain(v => v == 42f);
+    }
+
+    [Fact]
+    public void Gemm_TooShortSpan_ThrowsNamingTheOperand()
+    {
+        FluentActions.Invoking(() => MatrixKernels.Gemm(false, false, 4, 4, 4, new float[15], 4, new float[16], 4, new float[16], 4, false))
+            .Should().Throw<ArgumentException>().WithMessage("A (4×4, lda=4) needs 16 elements but has 15.");
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(10, 784)]
+    [InlineData(128, 784)]
+    [InlineData(7, 9)]
+    [InlineData(3, 0)]
+    public void Gemv_MatchesReference(int n, int k)
+    {
+        float[] w = Rand.Floats(n * k, 3), x = Rand.Floats(k, 4), bias = Rand.Floats(n, 5);
+        float[] fast = new float[n], reference = new float[n];
+        MatrixKernels.Gemv(n, k, w, x, bias, fast);
+        MatrixKernels.GemvReference(n, k, w, x, bias, reference);
+        for (int i = 0; i < n; i++) fast[i].Should().BeApproximately(reference[i], Tolerance(k));
+    }
+
+    private static void CompareWithReference(bool ta, bool tb, int m, int n, int k, bool accumulate, int pad)
+    {
+        (int aRows, int aCols) = ta ? (k, m) : (m, k);
+        (int bRows, int bCols) = tb ? (n, k) : (k, n);
+        int lda = aCols + pad, ldb = bCols + pad, ldc = n + pad;
+        float[] a = Rand.Floats(Math.Max(1, aRows * lda), (ulong)(m * 131 + k));
+        float[] b = Rand.Floats(Math.Max(1, bRows * ldb), (ulong)(n * 17 + k + 1));
+        float[] c0 = Rand.Floats(Math.Max(1, m * ldc), 99);
+        float[] fast = (float[])c0.Clone(), reference = (float[])c0.Clone();
+        MatrixKernels.Gemm(ta, tb, m, n, k, a, lda, b, ldb, fast, ldc, accumulate);
+        MatrixKernels.GemmReference(ta, tb, m, n, k, a, lda, b, ldb, reference, ldc, accumulate);
+        float tolerance = Tolerance(k);
+        for (int i = 0; i < fast.Length; i++)
+        {
+            if (Math.Abs(fast[i] - reference[i]) > tolerance)
+                Assert.Fail($"ta={ta} tb={tb} m={m} n={n} k={k} acc={accumulate}: element {i} is {fast[i]}, reference {reference[i]}.");
+        }
+    }
+
+    // Inputs are in [-1, 1]: a float dot product of length k errs by at most about k·2⁻²⁴·Σ|aᵢbᵢ| ≤ k²·6e-8 in the worst case;
+    // rounding errors add like a random walk in practice, so √k·k·6e-8 with a floor is a generous but meaningful bound.
+    private static float Tolerance(int k) => 1e-5f + 4e-7f * k * MathF.Sqrt(Math.Max(k, 1));
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SimdSwitchCollection
+{
+    public const string Name = "Kernels that flip the SIMD switch";
+}

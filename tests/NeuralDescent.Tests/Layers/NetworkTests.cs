@@ -1,0 +1,97 @@
+using NeuralDescent.Costs;
+using NeuralDescent.Data;
+using NeuralDescent.Initialization;
+using NeuralDescent.Layers;
+
+namespace NeuralDescent.Tests.Layers;
+
+public class NetworkTests
+{
+    [Fact]
+    public void Constructor_ShapeMismatch_NamesBothLayers()
+    {
+        FluentActions.Invoking(() => new Network(new Dense(784, 30), new Sigmoid(), new Dense(20, 10)))
+            .Should().Throw<ArgumentException>()
+            .WithMessage("Shape mismatch: layer 2 Dense(20→10) expects 20 inputs but receives them from layer 0 Dense(784→30), which produces 30.*");
+    }
+
+    [Fact]
+    public void Constructor_RejectsEmptyAndSharedLayers()
+    {
+        FluentActions.Invoking(() => new Network()).Should().Throw<ArgumentException>();
+        var relu = new ReLU();
+        FluentActions.Invoking(() => new Network(new Dense(2, 2), relu, new Dense(2, 2), relu))
+            .Should().Throw<ArgumentException>().WithMessage("*layer 3 (ReLU) is the same object as layer 1*");
+        FluentActions.Invoking(() => new Network(new Sigmoid())).Should().Throw<ArgumentException>().WithMessage("*No layer fixes the input size*");
+    }
+
+    [Fact]
+    public void Sizes_FlowThroughElementwiseLayers()
+    {
+        var network = new Network(new Dense(784, 30), new Sigmoid(), new Dense(30, 10), new Softmax());
+        network.InputSize.Should().Be(784);
+        network.OutputSize.Should().Be(10);
+        network.ParameterCount.Should().Be(784 * 30 + 30 + 30 * 10 + 10);
+        network.ToString().Should().Be("Dense(784→30) → Sigmoid → Dense(30→10) → Softmax");
+    }
+
+    [Fact]
+    public void Initialize_IsSeeded()
+    {
+        float[] Weights(int seed) => new Network(seed, new Dense(5, 4), new ReLU()).Parameters[0].Values.ToArray();
+        Weights(1).Should().Equal(Weights(1));
+        Weights(1).Should().NotEqual(Weights(2));
+    }
+
+    [Fact]
+    public void DefaultInitializer_DependsOnTheActivation()
+    {
+        // He normal before ReLU: variance 2/fanIn; Glorot uniform before sigmoid: variance 2/(fanIn + fanOut).
+        double Variance(ILayer activation)
+        {
+            var network = new Network(3, new Dense(400, 300), activation);
+            float[] w = network.Parameters[0].Values.ToArray();
+            return w.Select(v => (double)v * v).Average();
+        }
+        Variance(new ReLU()).Should().BeApproximately(2.0 / 400, 2.0 / 400 * 0.03);
+        Variance(new Sigmoid()).Should().BeApproximately(2.0 / 700, 2.0 / 700 * 0.03);
+    }
+
+    [Fact]
+    public void StandardNormalInitializer_DrawsBiasesToo()
+    {
+        var network = new Network(3, new Dense(10, 1000, Initializer.StandardNormal));
+        float[] b = network.Parameters[1].Values.ToArray();
+        b.Select(v => (double)v * v).Average().Should().BeApproximately(1.0, 0.15);
+    }
+
+    [Fact]
+    public void Predict_SingleAndBatch_Agree()
+    {
+        var network = new Network(5, new Dense(12, 7), new Tanh(), new Dense(7, 3), new Softmax());
+        float[] inputs = Support.Rand.Floats(4 * 12, 1);
+        var batch = new float[4 * 3];
+        network.PredictBatch(inputs, batch, 4);
+        for (int i = 0; i < 4; i++)
+        {
+            float[] single = network.Predict(inputs.AsSpan(i * 12, 12));
+            for (int j = 0; j < 3; j++) single[j].Should().BeApproximately(batch[i * 3 + j], 1e-5f);
+        }
+    }
+
+    [Fact]
+    public void Predict_WrongLength_ThrowsWithSizes()
+    {
+        var network = new Network(new Dense(4, 2));
+        FluentActions.Invoking(() => network.Predict(new float[5])).Should().Throw<ArgumentException>().WithMessage("Expected an input sample of 4 values but got 5.*");
+    }
+
+    [Fact]
+    public void Evaluate_DatasetOfWrongWidth_NamesTheLayer()
+    {
+        var network = new Network(new Dense(4, 2), new Softmax());
+        var data = Dataset.FromLabels(new float[6], 3, [0, 1], 2);
+        FluentActions.Invoking(() => network.Evaluate(data, new CrossEntropyCost()))
+            .Should().Throw<ArgumentException>().WithMessage("The dataset has 3 features per sample but the network's first layer Dense(4→2) expects 4.*");
+    }
+}
