@@ -48,6 +48,42 @@ public sealed class Trainer
     /// <summary>The run's settings.</summary>
     public TrainerOptions Options { get; }
 
+    /// <summary>
+    /// One gradient-descent step on one mini-batch: zero the gradients, forward, cost, backward, optimizer step.
+    /// This is the body of <see cref="Fit(Network, Dataset, Dataset?, IProgress{TrainingProgress}?, CancellationToken)"/>'s loop, for writing your own.
+    /// </summary>
+    /// <param name="network">The network to update.</param>
+    /// <param name="inputs">batchSize × <see cref="Network.InputSize"/> features, row-major.</param>
+    /// <param name="targets">batchSize × <see cref="Network.OutputSize"/> targets, row-major.</param>
+    /// <param name="batchSize">Number of samples, B.</param>
+    /// <returns>The batch-mean cost before the update, C = (1/B) Σ c(a, t).</returns>
+    /// <exception cref="ArgumentException">A span's length does not match <paramref name="batchSize"/> and the network's sizes.</exception>
+    public float TrainBatch(Network network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        if (inputs.Length != (long)batchSize * network.InputSize)
+            throw new ArgumentException($"Expected inputs of {batchSize}×{network.InputSize} values but got {inputs.Length}.", nameof(inputs));
+        if (targets.Length != (long)batchSize * network.OutputSize)
+            throw new ArgumentException($"Expected targets of {batchSize}×{network.OutputSize} values but got {targets.Length}.", nameof(targets));
+        Network.Workspace ws = network.WorkspaceFor(batchSize);
+        Span<float> batchInputs = ws.Inputs.AsSpan(0, inputs.Length);
+        inputs.CopyTo(batchInputs);
+        return StepCore(network, ws, batchInputs, targets, batchSize);
+    }
+
+    private float StepCore(Network network, Network.Workspace ws, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize)
+    {
+        IReadOnlyList<Layers.Parameter> parameters = network.Parameters;
+        for (int p = 0; p < parameters.Count; p++) parameters[p].ZeroGradient();
+        network.ForwardInto(ws, inputs, batchSize, training: true);
+        float loss = network.LossOf(ws, Cost, targets, batchSize);
+        if (!float.IsFinite(loss)) return loss; // the caller reports divergence; the weights stay as they were
+        network.Backward(ws, inputs, Cost, targets, batchSize);
+        Optimizer.Step(parameters);
+        return loss;
+    }
+
     /// <summary>Trains on <paramref name="data"/>'s training set and measures its test set after every epoch.</summary>
     /// <param name="network">The network to train, in place.</param>
     /// <param name="data">Training and test sets, e.g. from <see cref="Mnist.Load"/>.</param>
@@ -84,7 +120,6 @@ public sealed class Trainer
         var order = new int[training.Count];
         for (int i = 0; i < order.Length; i++) order[i] = i;
         RandomGenerator shuffle = RandomGenerator.ForStream(unchecked((ulong)Options.Seed), RandomStreamKind.Shuffle);
-        IReadOnlyList<Layers.Parameter> parameters = network.Parameters;
 
         for (int epoch = 1; epoch <= Options.Epochs; epoch++)
         {
@@ -106,14 +141,10 @@ public sealed class Trainer
                 Span<float> targets = ws.Targets.AsSpan(0, b * network.OutputSize);
                 training.CopyBatch(indices, inputs, targets);
 
-                for (int p = 0; p < parameters.Count; p++) parameters[p].ZeroGradient();
-                ReadOnlySpan<float> outputs = network.ForwardInto(ws, inputs, b, training: true);
-                float loss = network.LossOf(ws, Cost, targets, b);
+                float loss = StepCore(network, ws, inputs, targets, b);
                 if (!float.IsFinite(loss))
                     throw new InvalidOperationException($"Training diverged: the {Cost.Name} loss is {loss} at epoch {epoch}, batch {batch + 1} of {batches}. Lower the learning rate (now {Optimizer.LearningRate}) or normalize the inputs.");
-                correct += network.CountCorrect(outputs, training, indices);
-                network.Backward(ws, inputs, Cost, targets, b);
-                Optimizer.Step(parameters);
+                correct += network.CountCorrect(ws.Activations[^1].AsSpan(0, b * network.OutputSize), training, indices);
 
                 lossSum += (double)loss * b;
                 seen += b;

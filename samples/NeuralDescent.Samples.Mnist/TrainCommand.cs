@@ -1,0 +1,132 @@
+using NeuralDescent;
+using System.CommandLine;
+using System.Globalization;
+using NeuralDescent.Data;
+using NeuralDescent.Metrics;
+using NeuralDescent.Optimizers;
+using NeuralDescent.Training;
+using Spectre.Console;
+
+namespace MnistSample;
+
+/// <summary>The root command: train on MNIST, then print the per-epoch table, the test accuracy and the confusion matrix.</summary>
+internal static class TrainCommand
+{
+    public static RootCommand Create()
+    {
+        var preset = new Option<string>("--preset", "-p") { Description = "Starting recipe: 'default' (784-128-10 ReLU + softmax, 5 epochs) or 'nielsen' (the tutorial's 784-30-10 sigmoid network, 30 epochs).", DefaultValueFactory = _ => "default" };
+        preset.AcceptOnlyFromAmong([.. Recipe.Presets.Keys]);
+        var layers = new Option<string?>("--layers", "-l") { Description = "Hidden layer sizes, comma-separated, e.g. 128 or 256,128." };
+        var activation = new Option<string?>("--activation", "-a") { Description = "Hidden activation: " + string.Join(", ", Recipe.Activations) + "." };
+        activation.AcceptOnlyFromAmong(Recipe.Activations);
+        var cost = new Option<string?>("--cost", "-c") { Description = "Cost: crossentropy (softmax output), quadratic or binarycrossentropy (sigmoid output)." };
+        cost.AcceptOnlyFromAmong(Recipe.Costs);
+        var init = new Option<string?>("--init") { Description = "Weight initializer: " + string.Join(", ", Recipe.Inits) + " ('default' picks He before ReLU, Glorot otherwise)." };
+        init.AcceptOnlyFromAmong(Recipe.Inits);
+        var learningRate = new Option<float?>("--learning-rate", "--lr") { Description = "SGD learning rate η (> 0)." };
+        var batchSize = new Option<int?>("--batch-size", "-b") { Description = "Mini-batch size (> 0)." };
+        var epochs = new Option<int?>("--epochs", "-e") { Description = "Number of epochs (> 0)." };
+        var seed = new Option<int?>("--seed", "-s") { Description = "Seed for initialization and shuffling." };
+        var data = new Option<string?>("--data", "-d") { Description = "Folder with the four MNIST IDX files (raw or .gz). Default: the repository's data/mnist." };
+
+        learningRate.Validators.Add(r => { if (r.GetValueOrDefault<float?>() is float v && !(v > 0 && float.IsFinite(v))) r.AddError($"--learning-rate must be a positive number, got {v}."); });
+        batchSize.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is int v && v <= 0) r.AddError($"--batch-size must be positive, got {v}."); });
+        epochs.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is int v && v <= 0) r.AddError($"--epochs must be positive, got {v}."); });
+        layers.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string?>() is string text && ParseLayers(text) is null)
+                r.AddError($"--layers must be positive integers separated by commas, got '{text}'.");
+        });
+
+        var root = new RootCommand("Train a neural network on MNIST with NeuralDescent and report what it learned.")
+        {
+            preset, layers, activation, cost, init, learningRate, batchSize, epochs, seed, data,
+        };
+        root.SetAction((parse, cancellationToken) =>
+        {
+            Recipe basis = Recipe.Presets[parse.GetValue(preset)!];
+            Recipe recipe = basis with
+            {
+                Hidden = parse.GetValue(layers) is string l ? ParseLayers(l)! : basis.Hidden,
+                Activation = parse.GetValue(activation) ?? basis.Activation,
+                Cost = parse.GetValue(cost) ?? basis.Cost,
+                Init = parse.GetValue(init) ?? basis.Init,
+                LearningRate = parse.GetValue(learningRate) ?? basis.LearningRate,
+                BatchSize = parse.GetValue(batchSize) ?? basis.BatchSize,
+                Epochs = parse.GetValue(epochs) ?? basis.Epochs,
+                Seed = parse.GetValue(seed) ?? basis.Seed,
+            };
+            return Task.FromResult(Run(recipe, parse.GetValue(data), cancellationToken));
+        });
+        return root;
+    }
+
+    private static int[]? ParseLayers(string text)
+    {
+        string[] parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var sizes = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out sizes[i]) || sizes[i] <= 0) return null;
+        }
+        return sizes;
+    }
+
+    private static int Run(Recipe recipe, string? dataOption, CancellationToken cancellationToken)
+    {
+        string? directory = dataOption ?? DataLocator.FindMnist();
+        if (directory is null)
+        {
+            Console.Error.WriteLine("error: could not find the MNIST data (data/mnist) above the current folder or the program; pass --data DIR.");
+            return ExitCodes.BadInput;
+        }
+        if (!Directory.Exists(directory))
+        {
+            Console.Error.WriteLine($"error: the data directory '{directory}' does not exist.");
+            return ExitCodes.BadInput;
+        }
+
+        DataSplit mnist;
+        try
+        {
+            mnist = Mnist.Load(directory);
+        }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+
+        Network network = recipe.CreateNetwork(mnist.Training.InputSize, Mnist.ClassCount);
+        var trainer = new Trainer(recipe.CreateCost(), new Sgd(recipe.LearningRate),
+            new TrainerOptions { Epochs = recipe.Epochs, BatchSize = recipe.BatchSize, Seed = recipe.Seed });
+
+        AnsiConsole.MarkupLineInterpolated($"[bold]NeuralDescent MNIST[/]: {recipe}");
+        AnsiConsole.MarkupLineInterpolated($"Network: {network} ({network.ParameterCount:N0} parameters); data: {directory}");
+        AnsiConsole.MarkupLine("Press Ctrl+C to stop after the current batch.");
+
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        TrainingHistory history;
+        try
+        {
+            history = ConsoleReport.TrainWithProgress(trainer, network, mnist, cancel.Token);
+        }
+        catch (InvalidOperationException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Failure;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+
+        ConsoleReport.PrintHistory(history);
+        EvaluationResult test = network.Evaluate(mnist.Test, trainer.Cost);
+        AnsiConsole.MarkupLineInterpolated($"[bold]Final test accuracy: {test.Accuracy:P2}[/] ({test.Correct:N0} of {test.Count:N0}), test loss {test.Loss:F4}{(history.Cancelled ? " (stopped early)" : "")}");
+        ConsoleReport.PrintConfusionMatrix(ConfusionMatrix.Compute(network, mnist.Test));
+        return ExitCodes.Success;
+    }
+}
