@@ -1,0 +1,156 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace NeuralDescent.Kernels;
+
+/// <summary>
+/// Fused, single-pass update rules over a parameter's values θ, gradient g and state buffers (all of equal length),
+/// with a <see cref="Vector{T}"/> body and a scalar tail that computes the same formula.
+/// </summary>
+internal static class OptimizerKernels
+{
+    private static bool UseVectors => Vector.IsHardwareAccelerated && MatrixKernels.SimdEnabled;
+
+    /// <summary>g′ = g + λθ; b ← μb + g′; d = nesterov ? g′ + μb : b; θ ← θ − ηd.</summary>
+    public static void Momentum(Span<float> theta, ReadOnlySpan<float> g, Span<float> buffer, float eta, float mu, float lambda, bool nesterov)
+    {
+        int i = 0;
+        if (UseVectors)
+        {
+            var vEta = new Vector<float>(eta);
+            var vMu = new Vector<float>(mu);
+            var vLambda = new Vector<float>(lambda);
+            Span<Vector<float>> t = MemoryMarshal.Cast<float, Vector<float>>(theta);
+            ReadOnlySpan<Vector<float>> gv = MemoryMarshal.Cast<float, Vector<float>>(g);
+            Span<Vector<float>> b = MemoryMarshal.Cast<float, Vector<float>>(buffer);
+            for (int k = 0; k < t.Length; k++)
+            {
+                Vector<float> gk = gv[k] + vLambda * t[k];
+                Vector<float> bk = vMu * b[k] + gk;
+                b[k] = bk;
+                t[k] -= vEta * (nesterov ? gk + vMu * bk : bk);
+            }
+            i = t.Length * Vector<float>.Count;
+        }
+        for (; i < theta.Length; i++)
+        {
+            float gi = g[i] + lambda * theta[i];
+            float bi = mu * buffer[i] + gi;
+            buffer[i] = bi;
+            theta[i] -= eta * (nesterov ? gi + mu * bi : bi);
+        }
+    }
+
+    /// <summary>g′ = g + λθ; s ← s + g′²; θ ← θ − η·g′/(√s + ε).</summary>
+    public static void AdaGrad(Span<float> theta, ReadOnlySpan<float> g, Span<float> sum, float eta, float lambda, float epsilon)
+    {
+        int i = 0;
+        if (UseVectors)
+        {
+            var vEta = new Vector<float>(eta);
+            var vLambda = new Vector<float>(lambda);
+            var vEps = new Vector<float>(epsilon);
+            Span<Vector<float>> t = MemoryMarshal.Cast<float, Vector<float>>(theta);
+            ReadOnlySpan<Vector<float>> gv = MemoryMarshal.Cast<float, Vector<float>>(g);
+            Span<Vector<float>> s = MemoryMarshal.Cast<float, Vector<float>>(sum);
+            for (int k = 0; k < t.Length; k++)
+            {
+                Vector<float> gk = gv[k] + vLambda * t[k];
+                Vector<float> sk = s[k] + gk * gk;
+                s[k] = sk;
+                t[k] -= vEta * gk / (Vector.SquareRoot(sk) + vEps);
+            }
+            i = t.Length * Vector<float>.Count;
+        }
+        for (; i < theta.Length; i++)
+        {
+            float gi = g[i] + lambda * theta[i];
+            float si = sum[i] + gi * gi;
+            sum[i] = si;
+            theta[i] -= eta * gi / (MathF.Sqrt(si) + epsilon);
+        }
+    }
+
+    /// <summary>g′ = g + λθ; v ← αv + (1 − α)g′²; θ ← θ − η·g′/(√v + ε).</summary>
+    public static void RmsProp(Span<float> theta, ReadOnlySpan<float> g, Span<float> square, float eta, float alpha, float lambda, float epsilon)
+    {
+        int i = 0;
+        if (UseVectors)
+        {
+            var vEta = new Vector<float>(eta);
+            var vAlpha = new Vector<float>(alpha);
+            var vOneMinusAlpha = new Vector<float>(1f - alpha);
+            var vLambda = new Vector<float>(lambda);
+            var vEps = new Vector<float>(epsilon);
+            Span<Vector<float>> t = MemoryMarshal.Cast<float, Vector<float>>(theta);
+            ReadOnlySpan<Vector<float>> gv = MemoryMarshal.Cast<float, Vector<float>>(g);
+            Span<Vector<float>> v = MemoryMarshal.Cast<float, Vector<float>>(square);
+            for (int k = 0; k < t.Length; k++)
+            {
+                Vector<float> gk = gv[k] + vLambda * t[k];
+                Vector<float> vk = vAlpha * v[k] + vOneMinusAlpha * gk * gk;
+                v[k] = vk;
+                t[k] -= vEta * gk / (Vector.SquareRoot(vk) + vEps);
+            }
+            i = t.Length * Vector<float>.Count;
+        }
+        for (; i < theta.Length; i++)
+        {
+            float gi = g[i] + lambda * theta[i];
+            float vi = alpha * square[i] + (1f - alpha) * gi * gi;
+            square[i] = vi;
+            theta[i] -= eta * gi / (MathF.Sqrt(vi) + epsilon);
+        }
+    }
+
+    /// <summary>
+    /// Adam / AdamW. With <paramref name="decoupled"/>: θ ← θ(1 − ηλ) and g′ = g; otherwise g′ = g + λθ.
+    /// Then m ← β₁m + (1 − β₁)g′; v ← β₂v + (1 − β₂)g′²; θ ← θ − (η/(1 − β₁ᵗ))·m/(√v/√(1 − β₂ᵗ) + ε).
+    /// </summary>
+    public static void Adam(Span<float> theta, ReadOnlySpan<float> g, Span<float> m, Span<float> v,
+        float eta, float beta1, float beta2, float epsilon, float lambda, bool decoupled, long step)
+    {
+        float stepSize = (float)(eta / (1.0 - Math.Pow(beta1, step)));
+        float inverseRootCorrection2 = (float)(1.0 / Math.Sqrt(1.0 - Math.Pow(beta2, step)));
+        float decay = decoupled ? 1f - eta * lambda : 1f;
+        float l2 = decoupled ? 0f : lambda;
+        int i = 0;
+        if (UseVectors)
+        {
+            var vB1 = new Vector<float>(beta1);
+            var vB1c = new Vector<float>(1f - beta1);
+            var vB2 = new Vector<float>(beta2);
+            var vB2c = new Vector<float>(1f - beta2);
+            var vEps = new Vector<float>(epsilon);
+            var vStep = new Vector<float>(stepSize);
+            var vRoot = new Vector<float>(inverseRootCorrection2);
+            var vDecay = new Vector<float>(decay);
+            var vL2 = new Vector<float>(l2);
+            Span<Vector<float>> t = MemoryMarshal.Cast<float, Vector<float>>(theta);
+            ReadOnlySpan<Vector<float>> gv = MemoryMarshal.Cast<float, Vector<float>>(g);
+            Span<Vector<float>> mv = MemoryMarshal.Cast<float, Vector<float>>(m);
+            Span<Vector<float>> vv = MemoryMarshal.Cast<float, Vector<float>>(v);
+            for (int k = 0; k < t.Length; k++)
+            {
+                Vector<float> tk = t[k];
+                Vector<float> gk = gv[k] + vL2 * tk;
+                Vector<float> mk = vB1 * mv[k] + vB1c * gk;
+                Vector<float> vk = vB2 * vv[k] + vB2c * gk * gk;
+                mv[k] = mk;
+                vv[k] = vk;
+                t[k] = vDecay * tk - vStep * mk / (Vector.SquareRoot(vk) * vRoot + vEps);
+            }
+            i = t.Length * Vector<float>.Count;
+        }
+        for (; i < theta.Length; i++)
+        {
+            float ti = theta[i];
+            float gi = g[i] + l2 * ti;
+            float mi = beta1 * m[i] + (1f - beta1) * gi;
+            float vi = beta2 * v[i] + (1f - beta2) * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            theta[i] = decay * ti - stepSize * mi / (MathF.Sqrt(vi) * inverseRootCorrection2 + epsilon);
+        }
+    }
+}
