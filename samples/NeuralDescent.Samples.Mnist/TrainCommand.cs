@@ -27,7 +27,7 @@ internal static class TrainCommand
         var batchSize = new Option<int?>("--batch-size", "-b") { Description = "Mini-batch size (> 0)." };
         var epochs = new Option<int?>("--epochs", "-e") { Description = "Number of epochs (> 0)." };
         var seed = new Option<int?>("--seed", "-s") { Description = "Seed for initialization and shuffling." };
-        var data = new Option<string?>("--data", "-d") { Description = "Folder with the four MNIST IDX files (raw or .gz). Default: the repository's data/mnist." };
+        var data = new Option<string?>("--data", "-d") { Recursive = true, Description = "Folder with the four MNIST IDX files (raw or .gz). Default: the repository's data/mnist." };
 
         learningRate.Validators.Add(r => { if (r.GetValueOrDefault<float?>() is float v && !(v > 0 && float.IsFinite(v))) r.AddError($"--learning-rate must be a positive number, got {v}."); });
         batchSize.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is int v && v <= 0) r.AddError($"--batch-size must be positive, got {v}."); });
@@ -42,6 +42,7 @@ internal static class TrainCommand
         {
             preset, layers, activation, cost, init, learningRate, batchSize, epochs, seed, data,
         };
+        root.Subcommands.Add(Bench.BenchCommand.Create(data));
         root.SetAction((parse, cancellationToken) =>
         {
             Recipe basis = Recipe.Presets[parse.GetValue(preset)!];

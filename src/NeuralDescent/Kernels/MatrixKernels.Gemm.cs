@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using NeuralDescent.Kernels.Common;
 
 namespace NeuralDescent.Kernels;
 
@@ -17,8 +18,87 @@ internal static unsafe partial class MatrixKernels
         return buffer;
     }
 
+    /// <summary>GEMM work below this many multiply-adds (m·n·k) stays on one thread: hand-off would cost more than it saves.</summary>
+    internal const long ParallelThreshold = 1L << 18;
+
+    [ThreadStatic] private static GemmJob? t_job;
+
     private static void GemmBlocked(bool transposeA, bool transposeB, int m, int n, int k,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate)
+    {
+        fixed (float* pa = a)
+        fixed (float* pb = b)
+        fixed (float* pc = c)
+        {
+            int threads = ComputeOptions.ThreadCount;
+            long work = (long)m * n * k;
+            if (threads == 1 || work < ParallelThreshold)
+            {
+                GemmCore(transposeA, transposeB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate);
+                return;
+            }
+            GemmJob job = t_job ??= new GemmJob();
+            job.Set(transposeA, transposeB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate);
+            int parts = Math.Min(threads, job.MaxParts);
+            WorkerPool.Run(job, parts);
+            job.Clear();
+        }
+    }
+
+    /// <summary>
+    /// One GEMM split into fixed slices of C: along N in 16-column panels when m &lt; n (each thread packs its own
+    /// columns of B), otherwise along M in 6-row panels. Every element of C is computed by one thread, in the same order
+    /// whatever the number of parts.
+    /// </summary>
+    private sealed class GemmJob : IParallelJob
+    {
+        private bool _ta, _tb, _accumulate, _splitN;
+        private int _m, _n, _k, _lda, _ldb, _ldc;
+        private float* _a, _b, _c;
+
+        public int MaxParts => _splitN ? (_n + Nr - 1) / Nr : (_m + Mr - 1) / Mr;
+
+        public void Set(bool ta, bool tb, int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+        {
+            (_ta, _tb, _m, _n, _k, _lda, _ldb, _ldc, _accumulate) = (ta, tb, m, n, k, lda, ldb, ldc, accumulate);
+            _a = a;
+            _b = b;
+            _c = c;
+            _splitN = m < n;
+        }
+
+        public void Clear()
+        {
+            _a = null;
+            _b = null;
+            _c = null;
+        }
+
+        public void RunPart(int part, int parts)
+        {
+            if (_splitN)
+            {
+                int panels = (_n + Nr - 1) / Nr;
+                int j0 = Math.Min(_n, (int)((long)panels * part / parts) * Nr);
+                int j1 = Math.Min(_n, (int)((long)panels * (part + 1) / parts) * Nr);
+                if (j1 <= j0) return;
+                float* b = _tb ? _b + (long)j0 * _ldb : _b + j0;
+                GemmCore(_ta, _tb, _m, j1 - j0, _k, _a, _lda, b, _ldb, _c + j0, _ldc, _accumulate);
+            }
+            else
+            {
+                int panels = (_m + Mr - 1) / Mr;
+                int i0 = Math.Min(_m, (int)((long)panels * part / parts) * Mr);
+                int i1 = Math.Min(_m, (int)((long)panels * (part + 1) / parts) * Mr);
+                if (i1 <= i0) return;
+                float* a = _ta ? _a + i0 : _a + (long)i0 * _lda;
+                GemmCore(_ta, _tb, i1 - i0, _n, _k, a, _lda, _b, _ldb, _c + (long)i0 * _ldc, _ldc, _accumulate);
+            }
+        }
+    }
+
+    private static void GemmCore(bool transposeA, bool transposeB, int m, int n, int k,
+        float* pa0, int lda, float* pb0, int ldb, float* pc0, int ldc, bool accumulate)
     {
         // K is split into equal chunks of at most KcMax, each padded to a multiple of 4 for the unrolled kernel.
         int kChunks = (k + KcMax - 1) / KcMax;
@@ -29,9 +109,6 @@ internal static unsafe partial class MatrixKernels
         float[] packA = Rent(ref t_packA, (Mc / Mr) * Mr * kcPadded);
         float* tile = stackalloc float[Mr * Nr];
 
-        fixed (float* pa0 = a)
-        fixed (float* pb0 = b)
-        fixed (float* pc0 = c)
         fixed (float* packedA = packA)
         fixed (float* packedB = packB)
         {

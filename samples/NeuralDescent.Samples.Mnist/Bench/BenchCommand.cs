@@ -1,0 +1,105 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using NeuralDescent;
+using NeuralDescent.Data;
+using NeuralDescent.Training;
+
+namespace MnistSample.Bench;
+
+/// <summary>
+/// <c>bench</c>: times W1–W3 (seconds per epoch of the training loop, after a warm-up), I1 and I2 through the public
+/// API, and the machine's FMA peak in the same run, then prints GFLOP/s and the fraction of peak.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create(Option<string?> dataOption)
+    {
+        var workloads = new Option<string[]>("--workload", "-w") { Description = "Which to time: W1, W2, W3, I (inference I1 and I2), or all.", DefaultValueFactory = _ => ["all"], AllowMultipleArgumentsPerToken = true };
+        workloads.AcceptOnlyFromAmong("W1", "W2", "W3", "I", "all");
+        var epochs = new Option<int>("--epochs", "-e") { Description = "Timed epochs per workload (after a warm-up).", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads", "-t") { Description = "Kernel threads (ComputeOptions.ThreadCount).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        epochs.Validators.Add(r => { if (r.GetValueOrDefault<int>() <= 0) r.AddError("--epochs must be positive."); });
+        threads.Validators.Add(r => { int t = r.GetValueOrDefault<int>(); if (t < 1 || t > 64) r.AddError("--threads must be between 1 and 64."); });
+        var command = new Command("bench", "Time the reference workloads W1-W3 and inference I1/I2 through the public API.") { workloads, epochs, threads };
+        command.SetAction(parse => Run(parse.GetValue(workloads)!, parse.GetValue(epochs), parse.GetValue(threads), parse.GetValue(dataOption)));
+        return command;
+    }
+
+    private static int Run(string[] which, int epochs, int threads, string? dataDirectory)
+    {
+        string? directory = dataDirectory ?? DataLocator.FindMnist();
+        if (directory is null || !Directory.Exists(directory))
+        {
+            Console.Error.WriteLine($"error: MNIST data folder {(directory is null ? "not found; pass --data DIR" : $"'{directory}' does not exist")}.");
+            return ExitCodes.BadInput;
+        }
+        DataSplit mnist = Mnist.Load(directory);
+        ComputeOptions.ThreadCount = threads;
+        bool all = which.Contains("all");
+
+        double peak = PeakFma.Measure(threads, TimeSpan.FromSeconds(1));
+        Console.WriteLine(Invariant($"Peak FP32 FMA on {threads} thread(s): {peak:F1} GFLOP/s (12 Vector256 chains per thread, measured now)"));
+        Console.WriteLine(Invariant($"{"workload",-4} {"s/epoch",8} {"ms/step",8} {"GFLOP/s",8} {"of peak",8}  description"));
+        Network? w1 = null;
+        foreach (Workload w in Workload.All.Where(w => all || which.Contains(w.Name)))
+        {
+            Network network = w.CreateNetwork();
+            // Warm-up: a slice of the data, long enough for tiered JIT to settle.
+            w.CreateTrainer(1).Fit(network, mnist.Training.Slice(0, Math.Min(mnist.Training.Count, w.BatchSize * 200)));
+            TrainingHistory history = w.CreateTrainer(epochs).Fit(network, mnist.Training);
+            double seconds = history.Epochs.Average(e => e.Duration.TotalSeconds);
+            double steps = Math.Ceiling((double)mnist.Training.Count / w.BatchSize);
+            double gflops = w.FlopPerSample * (double)mnist.Training.Count / seconds / 1e9;
+            Console.WriteLine(Invariant($"{w.Name,-4} {seconds,8:F3} {seconds / steps * 1e3,8:F3} {gflops,8:F1} {gflops / peak,8:P0}  {w.Description}"));
+            if (w.Name == "W1") w1 = network;
+        }
+
+        if (all || which.Contains("I"))
+        {
+            if (w1 is null)
+            {
+                w1 = Workload.W1.CreateNetwork();
+                Workload.W1.CreateTrainer(1).Fit(w1, mnist.Training);
+            }
+            TimeInference(w1, mnist.Test);
+        }
+        return ExitCodes.Success;
+    }
+
+    private static void TimeInference(Network network, Dataset test)
+    {
+        var inputs = new float[test.Count * test.InputSize];
+        for (int i = 0; i < test.Count; i++) test.CopyInput(i, inputs.AsSpan(i * test.InputSize, test.InputSize));
+        var output = new float[network.OutputSize];
+
+        // I1: one Predict of a single image; median over rounds of 10,000 calls.
+        var rounds = new List<double>();
+        for (int round = 0; round < 7; round++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < 10_000; i++) network.Predict(inputs.AsSpan((i % test.Count) * test.InputSize, test.InputSize), output);
+            rounds.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds / 10_000);
+        }
+        Console.WriteLine(Invariant($"I1   {Median(rounds),8:F2} µs per single-image Predict (W1 network; median of 7 rounds of 10,000)"));
+
+        // I2: predictions for all 10,000 test images in one batch.
+        var outputs = new float[test.Count * network.OutputSize];
+        var times = new List<double>();
+        for (int round = 0; round < 9; round++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            network.PredictBatch(inputs, outputs, test.Count);
+            times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+        Console.WriteLine(Invariant($"I2   {Median(times),8:F2} ms for all {test.Count:N0} test images in one PredictBatch (median of 9)"));
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        return values[values.Count / 2];
+    }
+
+    private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,148 @@
+using System.Diagnostics;
+
+namespace NeuralDescent.Kernels.Common;
+
+/// <summary>A unit of parallel work split into fixed parts; part i writes a disjoint slice of the output.</summary>
+internal interface IParallelJob
+{
+    void RunPart(int part, int parts);
+}
+
+/// <summary>
+/// Persistent worker threads for the kernels. <see cref="Run"/> hands part 0 to the calling thread and part i to
+/// worker i, so the work each thread does depends only on the part count, never on timing.
+/// </summary>
+/// <remarks>
+/// Workers spin for a short while after a job (the next GEMM of a training step usually follows within microseconds),
+/// then block on a semaphore. If the pool is already busy (two threads training at once), the caller runs every part
+/// itself, which gives the same results.
+/// </remarks>
+internal static class WorkerPool
+{
+    private static readonly object s_gate = new();
+    private static Worker[] s_workers = [];
+    private static IParallelJob? s_job;
+    private static int s_parts;
+    private static int s_pending;
+    private static long s_generation;
+    private static Exception? s_failure;
+
+    /// <summary>How long an idle worker spins before it blocks.</summary>
+    private static readonly long SpinTicks = Stopwatch.Frequency / 500; // 2 ms
+
+    /// <summary>Runs parts 0..parts−1 of <paramref name="job"/>, in parallel when the pool is free.</summary>
+    public static void Run(IParallelJob job, int parts)
+    {
+        if (parts <= 1)
+        {
+            job.RunPart(0, 1);
+            return;
+        }
+        if (!Monitor.TryEnter(s_gate))
+        {
+            for (int p = 0; p < parts; p++) job.RunPart(p, parts);
+            return;
+        }
+        try
+        {
+            EnsureWorkers(parts - 1);
+            s_job = job;
+            s_parts = parts;
+            s_failure = null;
+            // Every worker checks in for every job (idle parts included), so none can lag a generation behind.
+            Volatile.Write(ref s_pending, s_workers.Length);
+            Interlocked.Increment(ref s_generation);
+            foreach (Worker worker in s_workers) worker.Wake();
+
+            job.RunPart(0, parts);
+
+            var spin = new SpinWait();
+            while (Volatile.Read(ref s_pending) != 0) spin.SpinOnce(sleep1Threshold: -1);
+            s_job = null;
+            if (s_failure is Exception e) throw new AggregateException("A kernel worker failed.", e);
+        }
+        finally
+        {
+            Monitor.Exit(s_gate);
+        }
+    }
+
+    private static void EnsureWorkers(int count)
+    {
+        if (s_workers.Length >= count) return;
+        var workers = new Worker[count];
+        Array.Copy(s_workers, workers, s_workers.Length);
+        for (int i = s_workers.Length; i < count; i++) workers[i] = new Worker(i + 1);
+        s_workers = workers;
+    }
+
+    // Workers live as long as the process (background threads), so their semaphores are never disposed.
+#pragma warning disable CA1001
+    private sealed class Worker
+#pragma warning restore CA1001
+    {
+        private readonly int _part;
+        private readonly SemaphoreSlim _signal = new(0);
+        private int _sleeping;
+        private long _seen;
+
+        public Worker(int part)
+        {
+            _part = part;
+            _seen = Interlocked.Read(ref s_generation);
+            var thread = new Thread(Loop) { IsBackground = true, Name = $"NeuralDescent kernel worker {part}" };
+            thread.Start();
+        }
+
+        public void Wake()
+        {
+            if (Interlocked.Exchange(ref _sleeping, 0) == 1) _signal.Release();
+        }
+
+        private void Loop()
+        {
+            while (true)
+            {
+                WaitForJob();
+                _seen = Interlocked.Read(ref s_generation);
+                IParallelJob? job = s_job;
+                int parts = s_parts;
+                if (job is not null && _part < parts)
+                {
+                    try
+                    {
+                        job.RunPart(_part, parts);
+                    }
+                    catch (Exception e)
+                    {
+                        s_failure = e;
+                    }
+                }
+                Interlocked.Decrement(ref s_pending);
+            }
+        }
+
+        private void WaitForJob()
+        {
+            long start = Stopwatch.GetTimestamp();
+            var spin = new SpinWait();
+            while (Interlocked.Read(ref s_generation) == _seen)
+            {
+                if (Stopwatch.GetTimestamp() - start < SpinTicks)
+                {
+                    spin.SpinOnce(sleep1Threshold: -1);
+                    continue;
+                }
+                Volatile.Write(ref _sleeping, 1);
+                if (Interlocked.Read(ref s_generation) != _seen)
+                {
+                    // A job arrived while going to sleep: if Wake() already consumed the flag it also released the semaphore.
+                    if (Interlocked.Exchange(ref _sleeping, 0) == 0) _signal.Wait();
+                    return;
+                }
+                _signal.Wait();
+                start = Stopwatch.GetTimestamp();
+            }
+        }
+    }
+}
