@@ -100,13 +100,15 @@ internal static unsafe partial class MatrixKernels
     private static void GemmCore(bool transposeA, bool transposeB, int m, int n, int k,
         float* pa0, int lda, float* pb0, int ldb, float* pc0, int ldc, bool accumulate)
     {
-        // K is split into equal chunks of at most KcMax, each padded to a multiple of 4 for the unrolled kernel.
+        // K is split into near-equal chunks of at most KcMax, rounded up to a multiple of 4 for the unrolled kernels.
         int kChunks = (k + KcMax - 1) / KcMax;
-        int kcNominal = (k + kChunks - 1) / kChunks;
-        int kcPadded = (kcNominal + 3) & ~3;
+        int kcNominal = Math.Min(KcMax, (((k + kChunks - 1) / kChunks) + 3) & ~3);
+        // When every chunk is a multiple of 4, full 6-row panels of A are read in place (no packing):
+        // a row-major A row by row, a transposed A six contiguous values per k. Edge panels are always packed.
+        bool inPlaceA = (k & 3) == 0;
         int nPanels = (n + Nr - 1) / Nr;
-        float[] packB = Rent(ref t_packB, nPanels * Nr * kcPadded);
-        float[] packA = Rent(ref t_packA, (Mc / Mr) * Mr * kcPadded);
+        float[] packB = Rent(ref t_packB, nPanels * Nr * kcNominal);
+        float[] packA = Rent(ref t_packA, (Mc / Mr) * Mr * kcNominal);
         float* tile = stackalloc float[Mr * Nr];
 
         fixed (float* packedA = packA)
@@ -121,7 +123,16 @@ internal static unsafe partial class MatrixKernels
                 for (int ic = 0; ic < m; ic += Mc)
                 {
                     int mc = Math.Min(Mc, m - ic);
-                    PackA(transposeA, pa0, lda, ic, mc, pc, kc, kcp, packedA);
+                    int fullPanels = mc / Mr;
+                    if (inPlaceA)
+                    {
+                        // Only the ragged last panel (if any) is packed.
+                        if (mc % Mr != 0) PackA(transposeA, pa0, lda, ic + fullPanels * Mr, mc % Mr, pc, kc, kcp, packedA);
+                    }
+                    else
+                    {
+                        PackA(transposeA, pa0, lda, ic, mc, pc, kc, kcp, packedA);
+                    }
                     for (int jr = 0; jr < n; jr += Nr)
                     {
                         int nr = Math.Min(Nr, n - jr);
@@ -129,17 +140,30 @@ internal static unsafe partial class MatrixKernels
                         for (int ir = 0; ir < mc; ir += Mr)
                         {
                             int mr = Math.Min(Mr, mc - ir);
-                            float* aPanel = packedA + (ir / Mr) * Mr * kcp;
                             float* cTile = pc0 + (long)(ic + ir) * ldc + jr;
-                            if (mr == Mr && nr == Nr)
+                            float* cTarget = nr == Nr ? cTile : tile;
+                            int ldTarget = nr == Nr ? ldc : Nr;
+                            bool accTarget = nr == Nr && acc;
+                            if (inPlaceA && mr == Mr)
                             {
-                                Kernel6x16(kcp, aPanel, bPanel, cTile, ldc, acc);
+                                if (transposeA)
+                                    Kernel6x16(kcp, pa0 + (long)pc * lda + ic + ir, lda, bPanel, cTarget, ldTarget, accTarget);
+                                else
+                                    KernelRows6x16(kcp, pa0 + (long)(ic + ir) * lda + pc, lda, bPanel, cTarget, ldTarget, accTarget);
                             }
                             else
                             {
-                                Kernel6x16(kcp, aPanel, bPanel, tile, Nr, false);
+                                float* aPanel = packedA + (inPlaceA ? 0 : (ir / Mr) * Mr * kcp);
+                                if (mr == Mr && nr == Nr)
+                                {
+                                    Kernel6x16(kcp, aPanel, Mr, bPanel, cTile, ldc, acc);
+                                    continue;
+                                }
+                                Kernel6x16(kcp, aPanel, Mr, bPanel, tile, Nr, false);
                                 MergeTile(tile, cTile, ldc, mr, nr, acc);
+                                continue;
                             }
+                            if (nr != Nr) MergeTile(tile, cTile, ldc, mr, nr, acc);
                         }
                     }
                 }
@@ -200,11 +224,17 @@ internal static unsafe partial class MatrixKernels
             float* panel = dst + (jr / Nr) * Nr * kcp;
             if (transposeB)
             {
-                // B is stored n×k: row j of B holds op(B)[·, j] contiguously.
+                // B is stored n×k: row j of B holds op(B)[·, j] contiguously. Whole 8×8 blocks are transposed in registers.
+                int p8 = nr == Nr ? kc & ~7 : 0;
+                for (int half = 0; p8 > 0 && half < 2; half++)
+                {
+                    float* src = b + (long)(jr + half * 8) * ldb + pc;
+                    for (int p = 0; p < p8; p += 8) Transpose8x8(src + p, ldb, panel + p * Nr + half * 8, Nr);
+                }
                 for (int j = 0; j < nr; j++)
                 {
                     float* src = b + (long)(jr + j) * ldb + pc;
-                    for (int p = 0; p < kc; p++) panel[p * Nr + j] = src[p];
+                    for (int p = p8; p < kc; p++) panel[p * Nr + j] = src[p];
                 }
                 for (int j = nr; j < Nr; j++)
                     for (int p = 0; p < kc; p++) panel[p * Nr + j] = 0f;
@@ -233,52 +263,105 @@ internal static unsafe partial class MatrixKernels
     }
 
     /// <summary>
-    /// The 6×16 register tile: C[0..6, 0..16] (+)= Σₚ a[p·6 + r] · b[p·16 + j] over packed panels, kc a multiple of 4.
+    /// The 6×16 register tile: C[0..6, 0..16] (+)= Σₚ A(r, p) · b[p·16 + j] over a packed B panel, kc a multiple of 4,
+    /// where A(r, p) = a[p·aStride + r] (a packed A panel has aStride 6; a transposed A read in place has aStride = lda).
     /// Twelve Vector256 accumulators, two B vectors and one broadcast per row; one hot loop, unrolled ×4 by hand.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x16(int kc, float* a, float* b, float* c, int ldc, bool accumulate)
+    private static void Kernel6x16(int kc, float* a, int aStride, float* b, float* c, int ldc, bool accumulate)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        nint s1 = aStride, s2 = 2 * (nint)aStride, s3 = 3 * (nint)aStride, s4 = 4 * (nint)aStride;
         for (int p = 0; p < kc; p += 4)
         {
-            Vector256<float> b0 = Avx.LoadVector256(b), b1 = Avx.LoadVector256(b + 8), av;
+            Vector256<float> b0, b1, av;
+            b0 = Avx.LoadVector256(b + 0); b1 = Avx.LoadVector256(b + 8);
             av = Vector256.Create(a[0]); c00 = Fma.MultiplyAdd(av, b0, c00); c01 = Fma.MultiplyAdd(av, b1, c01);
             av = Vector256.Create(a[1]); c10 = Fma.MultiplyAdd(av, b0, c10); c11 = Fma.MultiplyAdd(av, b1, c11);
             av = Vector256.Create(a[2]); c20 = Fma.MultiplyAdd(av, b0, c20); c21 = Fma.MultiplyAdd(av, b1, c21);
             av = Vector256.Create(a[3]); c30 = Fma.MultiplyAdd(av, b0, c30); c31 = Fma.MultiplyAdd(av, b1, c31);
             av = Vector256.Create(a[4]); c40 = Fma.MultiplyAdd(av, b0, c40); c41 = Fma.MultiplyAdd(av, b1, c41);
             av = Vector256.Create(a[5]); c50 = Fma.MultiplyAdd(av, b0, c50); c51 = Fma.MultiplyAdd(av, b1, c51);
-
             b0 = Avx.LoadVector256(b + 16); b1 = Avx.LoadVector256(b + 24);
-            av = Vector256.Create(a[6]); c00 = Fma.MultiplyAdd(av, b0, c00); c01 = Fma.MultiplyAdd(av, b1, c01);
-            av = Vector256.Create(a[7]); c10 = Fma.MultiplyAdd(av, b0, c10); c11 = Fma.MultiplyAdd(av, b1, c11);
-            av = Vector256.Create(a[8]); c20 = Fma.MultiplyAdd(av, b0, c20); c21 = Fma.MultiplyAdd(av, b1, c21);
-            av = Vector256.Create(a[9]); c30 = Fma.MultiplyAdd(av, b0, c30); c31 = Fma.MultiplyAdd(av, b1, c31);
-            av = Vector256.Create(a[10]); c40 = Fma.MultiplyAdd(av, b0, c40); c41 = Fma.MultiplyAdd(av, b1, c41);
-            av = Vector256.Create(a[11]); c50 = Fma.MultiplyAdd(av, b0, c50); c51 = Fma.MultiplyAdd(av, b1, c51);
-
+            av = Vector256.Create(a[s1 + 0]); c00 = Fma.MultiplyAdd(av, b0, c00); c01 = Fma.MultiplyAdd(av, b1, c01);
+            av = Vector256.Create(a[s1 + 1]); c10 = Fma.MultiplyAdd(av, b0, c10); c11 = Fma.MultiplyAdd(av, b1, c11);
+            av = Vector256.Create(a[s1 + 2]); c20 = Fma.MultiplyAdd(av, b0, c20); c21 = Fma.MultiplyAdd(av, b1, c21);
+            av = Vector256.Create(a[s1 + 3]); c30 = Fma.MultiplyAdd(av, b0, c30); c31 = Fma.MultiplyAdd(av, b1, c31);
+            av = Vector256.Create(a[s1 + 4]); c40 = Fma.MultiplyAdd(av, b0, c40); c41 = Fma.MultiplyAdd(av, b1, c41);
+            av = Vector256.Create(a[s1 + 5]); c50 = Fma.MultiplyAdd(av, b0, c50); c51 = Fma.MultiplyAdd(av, b1, c51);
             b0 = Avx.LoadVector256(b + 32); b1 = Avx.LoadVector256(b + 40);
-            av = Vector256.Create(a[12]); c00 = Fma.MultiplyAdd(av, b0, c00); c01 = Fma.MultiplyAdd(av, b1, c01);
-            av = Vector256.Create(a[13]); c10 = Fma.MultiplyAdd(av, b0, c10); c11 = Fma.MultiplyAdd(av, b1, c11);
-            av = Vector256.Create(a[14]); c20 = Fma.MultiplyAdd(av, b0, c20); c21 = Fma.MultiplyAdd(av, b1, c21);
-            av = Vector256.Create(a[15]); c30 = Fma.MultiplyAdd(av, b0, c30); c31 = Fma.MultiplyAdd(av, b1, c31);
-            av = Vector256.Create(a[16]); c40 = Fma.MultiplyAdd(av, b0, c40); c41 = Fma.MultiplyAdd(av, b1, c41);
-            av = Vector256.Create(a[17]); c50 = Fma.MultiplyAdd(av, b0, c50); c51 = Fma.MultiplyAdd(av, b1, c51);
-
+            av = Vector256.Create(a[s2 + 0]); c00 = Fma.MultiplyAdd(av, b0, c00); c01 = Fma.MultiplyAdd(av, b1, c01);
+            av = Vector256.Create(a[s2 + 1]); c10 = Fma.MultiplyAdd(av, b0, c10); c11 = Fma.MultiplyAdd(av, b1, c11);
+            av = Vector256.Create(a[s2 + 2]); c20 = Fma.MultiplyAdd(av, b0, c20); c21 = Fma.MultiplyAdd(av, b1, c21);
+            av = Vector256.Create(a[s2 + 3]); c30 = Fma.MultiplyAdd(av, b0, c30); c31 = Fma.MultiplyAdd(av, b1, c31);
+            av = Vector256.Create(a[s2 + 4]); c40 = Fma.MultiplyAdd(av, b0, c40); c41 = Fma.MultiplyAdd(av, b1, c41);
+            av = Vector256.Create(a[s2 + 5]); c50 = Fma.MultiplyAdd(av, b0, c50); c51 = Fma.MultiplyAdd(av, b1, c51);
             b0 = Avx.LoadVector256(b + 48); b1 = Avx.LoadVector256(b + 56);
-            av = Vector256.Create(a[18]); c00 = Fma.MultiplyAdd(av, b0, c00); c01 = Fma.MultiplyAdd(av, b1, c01);
-            av = Vector256.Create(a[19]); c10 = Fma.MultiplyAdd(av, b0, c10); c11 = Fma.MultiplyAdd(av, b1, c11);
-            av = Vector256.Create(a[20]); c20 = Fma.MultiplyAdd(av, b0, c20); c21 = Fma.MultiplyAdd(av, b1, c21);
-            av = Vector256.Create(a[21]); c30 = Fma.MultiplyAdd(av, b0, c30); c31 = Fma.MultiplyAdd(av, b1, c31);
-            av = Vector256.Create(a[22]); c40 = Fma.MultiplyAdd(av, b0, c40); c41 = Fma.MultiplyAdd(av, b1, c41);
-            av = Vector256.Create(a[23]); c50 = Fma.MultiplyAdd(av, b0, c50); c51 = Fma.MultiplyAdd(av, b1, c51);
-
-            a += 24;
+            av = Vector256.Create(a[s3 + 0]); c00 = Fma.MultiplyAdd(av, b0, c00); c01 = Fma.MultiplyAdd(av, b1, c01);
+            av = Vector256.Create(a[s3 + 1]); c10 = Fma.MultiplyAdd(av, b0, c10); c11 = Fma.MultiplyAdd(av, b1, c11);
+            av = Vector256.Create(a[s3 + 2]); c20 = Fma.MultiplyAdd(av, b0, c20); c21 = Fma.MultiplyAdd(av, b1, c21);
+            av = Vector256.Create(a[s3 + 3]); c30 = Fma.MultiplyAdd(av, b0, c30); c31 = Fma.MultiplyAdd(av, b1, c31);
+            av = Vector256.Create(a[s3 + 4]); c40 = Fma.MultiplyAdd(av, b0, c40); c41 = Fma.MultiplyAdd(av, b1, c41);
+            av = Vector256.Create(a[s3 + 5]); c50 = Fma.MultiplyAdd(av, b0, c50); c51 = Fma.MultiplyAdd(av, b1, c51);
+            a += s4;
             b += 64;
         }
+        StoreTile(c, ldc, accumulate, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+    }
 
+    /// <summary>
+    /// The 6×16 tile with A read in place from row-major storage: A(r, p) = a[r·lda + p], six rows walked together.
+    /// Same arithmetic, order and register use as <see cref="Kernel6x16"/>; kc a multiple of 4.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void KernelRows6x16(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        nint r1 = lda, r2 = 2 * (nint)lda, r3 = 3 * (nint)lda, r4 = 4 * (nint)lda, r5 = 5 * (nint)lda;
+        for (int p = 0; p < kc; p += 4)
+        {
+            Vector256<float> b0, b1, av;
+            b0 = Avx.LoadVector256(b + 0); b1 = Avx.LoadVector256(b + 8);
+            av = Vector256.Create(a[0]); c00 = Fma.MultiplyAdd(av, b0, c00); c01 = Fma.MultiplyAdd(av, b1, c01);
+            av = Vector256.Create(a[r1 + 0]); c10 = Fma.MultiplyAdd(av, b0, c10); c11 = Fma.MultiplyAdd(av, b1, c11);
+            av = Vector256.Create(a[r2 + 0]); c20 = Fma.MultiplyAdd(av, b0, c20); c21 = Fma.MultiplyAdd(av, b1, c21);
+            av = Vector256.Create(a[r3 + 0]); c30 = Fma.MultiplyAdd(av, b0, c30); c31 = Fma.MultiplyAdd(av, b1, c31);
+            av = Vector256.Create(a[r4 + 0]); c40 = Fma.MultiplyAdd(av, b0, c40); c41 = Fma.MultiplyAdd(av, b1, c41);
+            av = Vector256.Create(a[r5 + 0]); c50 = Fma.MultiplyAdd(av, b0, c50); c51 = Fma.MultiplyAdd(av, b1, c51);
+            b0 = Avx.LoadVector256(b + 16); b1 = Avx.LoadVector256(b + 24);
+            av = Vector256.Create(a[1]); c00 = Fma.MultiplyAdd(av, b0, c00); c01 = Fma.MultiplyAdd(av, b1, c01);
+            av = Vector256.Create(a[r1 + 1]); c10 = Fma.MultiplyAdd(av, b0, c10); c11 = Fma.MultiplyAdd(av, b1, c11);
+            av = Vector256.Create(a[r2 + 1]); c20 = Fma.MultiplyAdd(av, b0, c20); c21 = Fma.MultiplyAdd(av, b1, c21);
+            av = Vector256.Create(a[r3 + 1]); c30 = Fma.MultiplyAdd(av, b0, c30); c31 = Fma.MultiplyAdd(av, b1, c31);
+            av = Vector256.Create(a[r4 + 1]); c40 = Fma.MultiplyAdd(av, b0, c40); c41 = Fma.MultiplyAdd(av, b1, c41);
+            av = Vector256.Create(a[r5 + 1]); c50 = Fma.MultiplyAdd(av, b0, c50); c51 = Fma.MultiplyAdd(av, b1, c51);
+            b0 = Avx.LoadVector256(b + 32); b1 = Avx.LoadVector256(b + 40);
+            av = Vector256.Create(a[2]); c00 = Fma.MultiplyAdd(av, b0, c00); c01 = Fma.MultiplyAdd(av, b1, c01);
+            av = Vector256.Create(a[r1 + 2]); c10 = Fma.MultiplyAdd(av, b0, c10); c11 = Fma.MultiplyAdd(av, b1, c11);
+            av = Vector256.Create(a[r2 + 2]); c20 = Fma.MultiplyAdd(av, b0, c20); c21 = Fma.MultiplyAdd(av, b1, c21);
+            av = Vector256.Create(a[r3 + 2]); c30 = Fma.MultiplyAdd(av, b0, c30); c31 = Fma.MultiplyAdd(av, b1, c31);
+            av = Vector256.Create(a[r4 + 2]); c40 = Fma.MultiplyAdd(av, b0, c40); c41 = Fma.MultiplyAdd(av, b1, c41);
+            av = Vector256.Create(a[r5 + 2]); c50 = Fma.MultiplyAdd(av, b0, c50); c51 = Fma.MultiplyAdd(av, b1, c51);
+            b0 = Avx.LoadVector256(b + 48); b1 = Avx.LoadVector256(b + 56);
+            av = Vector256.Create(a[3]); c00 = Fma.MultiplyAdd(av, b0, c00); c01 = Fma.MultiplyAdd(av, b1, c01);
+            av = Vector256.Create(a[r1 + 3]); c10 = Fma.MultiplyAdd(av, b0, c10); c11 = Fma.MultiplyAdd(av, b1, c11);
+            av = Vector256.Create(a[r2 + 3]); c20 = Fma.MultiplyAdd(av, b0, c20); c21 = Fma.MultiplyAdd(av, b1, c21);
+            av = Vector256.Create(a[r3 + 3]); c30 = Fma.MultiplyAdd(av, b0, c30); c31 = Fma.MultiplyAdd(av, b1, c31);
+            av = Vector256.Create(a[r4 + 3]); c40 = Fma.MultiplyAdd(av, b0, c40); c41 = Fma.MultiplyAdd(av, b1, c41);
+            av = Vector256.Create(a[r5 + 3]); c50 = Fma.MultiplyAdd(av, b0, c50); c51 = Fma.MultiplyAdd(av, b1, c51);
+            a += 4;
+            b += 64;
+        }
+        StoreTile(c, ldc, accumulate, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTile(float* c, int ldc, bool accumulate,
+        Vector256<float> c00, Vector256<float> c01, Vector256<float> c10, Vector256<float> c11, Vector256<float> c20, Vector256<float> c21,
+        Vector256<float> c30, Vector256<float> c31, Vector256<float> c40, Vector256<float> c41, Vector256<float> c50, Vector256<float> c51)
+    {
         if (accumulate)
         {
             Store(c, c00 + Load(c), c01 + Load(c + 8)); c += ldc;
@@ -297,6 +380,28 @@ internal static unsafe partial class MatrixKernels
             Store(c, c40, c41); c += ldc;
             Store(c, c50, c51);
         }
+    }
+
+    /// <summary>dst[q·ldd + r] = src[r·lds + q] for r, q in 0..8: the classic AVX 8×8 transpose (unpack, shuffle, lane permute).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, int lds, float* dst, int ldd)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + lds);
+        Vector256<float> r2 = Avx.LoadVector256(src + 2 * lds), r3 = Avx.LoadVector256(src + 3 * lds);
+        Vector256<float> r4 = Avx.LoadVector256(src + 4 * lds), r5 = Avx.LoadVector256(src + 5 * lds);
+        Vector256<float> r6 = Avx.LoadVector256(src + 6 * lds), r7 = Avx.LoadVector256(src + 7 * lds);
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE), u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
