@@ -9,17 +9,33 @@ namespace NeuralDescent.Benchmarks.Kernels;
 /// GFLOP/s = 2·m·n·k / time.
 /// </summary>
 [MemoryDiagnoser]
-public class GemmBenchmarks
+[Config(typeof(Config))]
+public class GemmBenchmarks : IFlopCounted
 {
+    private sealed class Config : BenchmarkDotNet.Configs.ManualConfig
+    {
+        public Config() => AddColumn(new GflopsColumn());
+    }
+
     private float[] _a = [], _b = [], _c = [];
     private int _m, _n, _k;
 
-    [Params("64x128x784", "10x30x784", "128x512x512", "33x785x257")]
+    [Params("64x128x784", "128x784x64", "10x30x784", "128x512x512", "128x10x512", "33x785x257")]
     public string Shape { get; set; } = "64x128x784";
+
+    [Params(1, 2)]
+    public int Threads { get; set; } = 1;
+
+    public double FlopPerInvocation(string method)
+    {
+        int[] dims = Shape.Split('x').Select(int.Parse).ToArray();
+        return 2.0 * dims[0] * dims[1] * dims[2];
+    }
 
     [GlobalSetup]
     public void Setup()
     {
+        ComputeOptions.ThreadCount = Threads;
         int[] dims = Shape.Split('x').Select(int.Parse).ToArray();
         (_m, _n, _k) = (dims[0], dims[1], dims[2]);
         var random = new NeuralDescent.Randomness.RandomGenerator(42);

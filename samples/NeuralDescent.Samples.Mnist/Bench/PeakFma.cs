@@ -32,6 +32,35 @@ public static class PeakFma
         return iterations * 12.0 * 256 * 8 * 2 / seconds / 1e9;
     }
 
+    /// <summary>
+    /// Fixed work for benchmark harnesses: <paramref name="blocksPerThread"/> blocks of 12×256 Vector256 FMAs on each of
+    /// <paramref name="threads"/> threads (the caller's included). FLOP = threads · blocks · 12 · 256 · 8 · 2.
+    /// </summary>
+    public static float RunFixed(int threads, int blocksPerThread)
+    {
+        var others = new Thread[threads - 1];
+        var results = new float[threads];
+        for (int t = 1; t < threads; t++)
+        {
+            int index = t;
+            others[t - 1] = new Thread(() => results[index] = Blocks(blocksPerThread)) { IsBackground = true };
+            others[t - 1].Start();
+        }
+        results[0] = Blocks(blocksPerThread);
+        foreach (Thread thread in others) thread.Join();
+        return results.Sum();
+    }
+
+    /// <summary>FLOP done by <see cref="RunFixed"/>.</summary>
+    public static double FixedFlop(int threads, int blocksPerThread) => (double)threads * blocksPerThread * 12 * 256 * 8 * 2;
+
+    private static float Blocks(int count)
+    {
+        float sink = 0;
+        for (int i = 0; i < count; i++) sink += Block();
+        return sink;
+    }
+
     private static long Spin(long deadline)
     {
         long iterations = 0;

@@ -64,7 +64,10 @@ internal static unsafe partial class MatrixKernels
             _a = a;
             _b = b;
             _c = c;
-            _splitN = m < n;
+            // A weight gradient (Aᵀ·B, C = ∂W) is split by rows of C, i.e. by output neuron: the same rows of W that the
+            // forward product (split by columns of X·Wᵀ) and the optimizer (split by element ranges) give each thread,
+            // so each core keeps its half of W and ∂W in its own cache across the phases of a step.
+            _splitN = !ta && m < n;
         }
 
         public void Clear()

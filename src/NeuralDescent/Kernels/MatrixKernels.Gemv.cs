@@ -1,15 +1,24 @@
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using NeuralDescent.Kernels.Common;
 
 namespace NeuralDescent.Kernels;
 
-internal static partial class MatrixKernels
+internal static unsafe partial class MatrixKernels
 {
+    /// <summary>GEMV work below this many multiply-adds (n·k) stays on one thread.</summary>
+    internal const long GemvParallelThreshold = 1L << 16;
+
+    [ThreadStatic] private static GemvJob? t_gemvJob;
+
     /// <summary>
     /// y (n) ← W·x + bias for a row-major W of shape n×k (one sample through a dense layer);
-    /// <paramref name="bias"/> may be empty for no bias.
+    /// <paramref name="bias"/> may be empty for no bias. Four rows at a time, two Vector256 accumulators per row;
+    /// large matrices are split by fixed row ranges across <see cref="ComputeOptions.ThreadCount"/> threads.
     /// </summary>
     public static void Gemv(int n, int k, ReadOnlySpan<float> w, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> y)
     {
+        if (n < 0 || k < 0) ThrowShape($"Gemv dimensions must be non-negative; got n={n}, k={k}.");
         if (w.Length < (long)n * k) ThrowShape($"W ({n}×{k}) needs {(long)n * k} elements but has {w.Length}.");
         if (x.Length < k) ThrowShape($"x needs {k} elements but has {x.Length}.");
         if (y.Length < n) ThrowShape($"y needs {n} elements but has {y.Length}.");
@@ -19,11 +28,22 @@ internal static partial class MatrixKernels
             GemvReference(n, k, w, x, bias, y);
             return;
         }
-        x = x[..k];
-        for (int i = 0; i < n; i++)
+        fixed (float* pw = w)
+        fixed (float* px = x)
+        fixed (float* pb = bias)
+        fixed (float* py = y)
         {
-            float dot = TensorPrimitives.Dot(w.Slice(i * k, k), x);
-            y[i] = bias.IsEmpty ? dot : dot + bias[i];
+            float* biasPointer = bias.IsEmpty ? null : pb;
+            int threads = ComputeOptions.ThreadCount;
+            if (threads == 1 || (long)n * k < GemvParallelThreshold || n < 8)
+            {
+                GemvRows(0, n, k, pw, px, biasPointer, py);
+                return;
+            }
+            GemvJob job = t_gemvJob ??= new GemvJob();
+            job.Set(n, k, pw, px, biasPointer, py);
+            WorkerPool.Run(job, Math.Min(threads, n / 4));
+            job.Clear();
         }
     }
 
@@ -35,6 +55,95 @@ internal static partial class MatrixKernels
             double sum = bias.IsEmpty ? 0.0 : bias[i];
             for (int p = 0; p < k; p++) sum += (double)w[i * k + p] * x[p];
             y[i] = (float)sum;
+        }
+    }
+
+    private static void GemvRows(int i0, int i1, int k, float* w, float* x, float* bias, float* y)
+    {
+        int i = i0;
+        for (; i + 4 <= i1; i += 4) Dot4(k, w + (long)i * k, x, bias == null ? null : bias + i, y + i);
+        for (; i < i1; i++)
+        {
+            float* row = w + (long)i * k;
+            float sum = DotTail(row, x, 0, k);
+            y[i] = bias == null ? sum : sum + bias[i];
+        }
+    }
+
+    /// <summary>y[0..4] = rows 0..3 of w (stride k) · x (+ bias): eight independent Vector256 chains.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Dot4(int k, float* w, float* x, float* bias, float* y)
+    {
+        float* w1 = w + k, w2 = w + 2L * k, w3 = w + 3L * k;
+        Vector256<float> a0 = default, a1 = default, b0 = default, b1 = default, c0 = default, c1 = default, d0 = default, d1 = default;
+        int p = 0;
+        for (; p + 16 <= k; p += 16)
+        {
+            Vector256<float> x0 = Vector256.Load(x + p), x1 = Vector256.Load(x + p + 8);
+            a0 = Vector256.FusedMultiplyAdd(Vector256.Load(w + p), x0, a0);
+            a1 = Vector256.FusedMultiplyAdd(Vector256.Load(w + p + 8), x1, a1);
+            b0 = Vector256.FusedMultiplyAdd(Vector256.Load(w1 + p), x0, b0);
+            b1 = Vector256.FusedMultiplyAdd(Vector256.Load(w1 + p + 8), x1, b1);
+            c0 = Vector256.FusedMultiplyAdd(Vector256.Load(w2 + p), x0, c0);
+            c1 = Vector256.FusedMultiplyAdd(Vector256.Load(w2 + p + 8), x1, c1);
+            d0 = Vector256.FusedMultiplyAdd(Vector256.Load(w3 + p), x0, d0);
+            d1 = Vector256.FusedMultiplyAdd(Vector256.Load(w3 + p + 8), x1, d1);
+        }
+        float s0 = Vector256.Sum(a0 + a1) + DotTail(w, x, p, k);
+        float s1 = Vector256.Sum(b0 + b1) + DotTail(w1, x, p, k);
+        float s2 = Vector256.Sum(c0 + c1) + DotTail(w2, x, p, k);
+        float s3 = Vector256.Sum(d0 + d1) + DotTail(w3, x, p, k);
+        if (bias != null)
+        {
+            s0 += bias[0];
+            s1 += bias[1];
+            s2 += bias[2];
+            s3 += bias[3];
+        }
+        y[0] = s0;
+        y[1] = s1;
+        y[2] = s2;
+        y[3] = s3;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float DotTail(float* w, float* x, int p, int k)
+    {
+        float sum = 0;
+        for (; p < k; p++) sum += w[p] * x[p];
+        return sum;
+    }
+
+    private sealed class GemvJob : IParallelJob
+    {
+        private int _n, _k;
+        private float* _w, _x, _bias, _y;
+
+        public void Set(int n, int k, float* w, float* x, float* bias, float* y)
+        {
+            _n = n;
+            _k = k;
+            _w = w;
+            _x = x;
+            _bias = bias;
+            _y = y;
+        }
+
+        public void Clear()
+        {
+            _w = null;
+            _x = null;
+            _bias = null;
+            _y = null;
+        }
+
+        public void RunPart(int part, int parts)
+        {
+            // Fixed ranges of whole 4-row groups: the same rows go to the same part on every call.
+            int groups = (_n + 3) / 4;
+            int i0 = Math.Min(_n, (int)((long)groups * part / parts) * 4);
+            int i1 = Math.Min(_n, (int)((long)groups * (part + 1) / parts) * 4);
+            if (i1 > i0) GemvRows(i0, i1, _k, _w, _x, _bias, _y);
         }
     }
 }

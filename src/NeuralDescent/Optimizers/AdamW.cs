@@ -43,6 +43,6 @@ public sealed class AdamW : StatefulOptimizer
     public override IReadOnlyList<string> StateNames { get; } = ["exp_avg", "exp_avg_sq"];
 
     /// <inheritdoc />
-    protected override void Update(Span<float> values, Span<float> gradient, float[][] state, long step)
-        => OptimizerKernels.Adam(values, gradient, state[0], state[1], LearningRate, Beta1, Beta2, Epsilon, WeightDecay, decoupled: true, step);
+    protected override void Update(Span<float> values, ReadOnlySpan<float> gradient, float[][] state, int offset, long step)
+        => OptimizerKernels.Adam(values, gradient, state[0].AsSpan(offset, values.Length), state[1].AsSpan(offset, values.Length), LearningRate, Beta1, Beta2, Epsilon, WeightDecay, decoupled: true, step);
 }

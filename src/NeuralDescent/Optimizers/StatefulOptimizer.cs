@@ -1,3 +1,4 @@
+using NeuralDescent.Kernels.Common;
 using NeuralDescent.Layers;
 
 namespace NeuralDescent.Optimizers;
@@ -44,29 +45,76 @@ public abstract class StatefulOptimizer : IOptimizer
     public IReadOnlyList<float[]> GetState(Parameter parameter) => _state.TryGetValue(parameter, out float[][]? s) ? s : [];
 
     /// <inheritdoc />
+    /// <remarks>Large updates are split into fixed element ranges across <see cref="ComputeOptions.ThreadCount"/> threads; the rules are element-wise, so results do not depend on the split.</remarks>
     public void Step(IReadOnlyList<Parameter> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         StepCount++;
+        long total = 0;
         for (int i = 0; i < parameters.Count; i++)
         {
             Parameter p = parameters[i];
-            if (!_state.TryGetValue(p, out float[][]? state))
+            if (!_state.ContainsKey(p))
             {
-                state = new float[StateNames.Count][];
+                var state = new float[StateNames.Count][];
                 for (int s = 0; s < state.Length; s++) state[s] = new float[p.Length];
                 _state.Add(p, state);
             }
-            Update(p.Values, p.Gradient, state, StepCount);
+            total += p.Length;
         }
+        _job.Set(this, parameters);
+        int threads = ComputeOptions.ThreadCount;
+        WorkerPool.Run(_job, threads > 1 && total >= ParallelThreshold ? threads : 1);
+        _job.Clear();
     }
 
-    /// <summary>Applies the update rule to one parameter.</summary>
-    /// <param name="values">θ, updated in place.</param>
-    /// <param name="gradient">g = ∂C/∂θ (read-only in spirit; rules must not rely on changing it).</param>
-    /// <param name="state">This parameter's state buffers.</param>
+    /// <summary>Updates below this many values stay on one thread.</summary>
+    private const long ParallelThreshold = 1L << 16;
+
+    private readonly UpdateJob _job = new();
+
+    /// <summary>Applies the update rule to a contiguous range of one parameter's elements.</summary>
+    /// <param name="values">θ[offset..offset+n), updated in place.</param>
+    /// <param name="gradient">g[offset..offset+n) = ∂C/∂θ.</param>
+    /// <param name="state">This parameter's whole state buffers; use <c>state[i].AsSpan(offset, values.Length)</c>.</param>
+    /// <param name="offset">Index of the range's first element within the parameter.</param>
     /// <param name="step">t, 1 on the first step.</param>
-    protected abstract void Update(Span<float> values, Span<float> gradient, float[][] state, long step);
+    protected abstract void Update(Span<float> values, ReadOnlySpan<float> gradient, float[][] state, int offset, long step);
+
+    /// <summary>One optimizer step split into fixed element ranges (multiples of 64 values) of every parameter.</summary>
+    private sealed class UpdateJob : IParallelJob
+    {
+        private StatefulOptimizer? _optimizer;
+        private IReadOnlyList<Parameter>? _parameters;
+
+        public void Set(StatefulOptimizer optimizer, IReadOnlyList<Parameter> parameters)
+        {
+            _optimizer = optimizer;
+            _parameters = parameters;
+        }
+
+        public void Clear()
+        {
+            _optimizer = null;
+            _parameters = null;
+        }
+
+        public void RunPart(int part, int parts)
+        {
+            StatefulOptimizer optimizer = _optimizer!;
+            IReadOnlyList<Parameter> parameters = _parameters!;
+            for (int i = 0; i < parameters.Count; i++)
+            {
+                Parameter p = parameters[i];
+                int blocks = (p.Length + 63) / 64;
+                int start = Math.Min(p.Length, (int)((long)blocks * part / parts) * 64);
+                int end = Math.Min(p.Length, (int)((long)blocks * (part + 1) / parts) * 64);
+                if (end <= start) continue;
+                float[][] state = optimizer._state[p];
+                optimizer.Update(p.Values[start..end], p.Gradient[start..end], state, start, optimizer.StepCount);
+            }
+        }
+    }
 
     /// <summary>Checks a hyperparameter lies in [min, max) (or [min, max] when <paramref name="maxInclusive"/>).</summary>
     /// <param name="value">The value.</param>
