@@ -81,9 +81,12 @@ public sealed class Dense : ILayer
     public void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize)
     {
         LayerGuard.CheckBatch(this, input.Length, InputSize, outputGradient.Length, OutputSize, batchSize);
-        // ∂C/∂W += Gᵀ·X: (outputSize × batch)·(batch × inputSize).
-        MatrixKernels.Gemm(true, false, OutputSize, InputSize, batchSize, outputGradient, OutputSize, input, InputSize, _weights.Gradient, InputSize, accumulate: true);
-        ElementwiseKernels.AccumulateColumnSums(outputGradient, _biases.Gradient, batchSize, OutputSize);
+        // ∂C/∂W += Gᵀ·X: (outputSize × batch)·(batch × inputSize); written rather than added after a (lazy) ZeroGradient.
+        Span<float> weightGradient = _weights.GradientForAccumulation(out bool weightsZero);
+        MatrixKernels.Gemm(true, false, OutputSize, InputSize, batchSize, outputGradient, OutputSize, input, InputSize, weightGradient, InputSize, accumulate: !weightsZero);
+        Span<float> biasGradient = _biases.GradientForAccumulation(out bool biasesZero);
+        if (biasesZero) biasGradient.Clear();
+        ElementwiseKernels.AccumulateColumnSums(outputGradient, biasGradient, batchSize, OutputSize);
         if (!inputGradient.IsEmpty)
         {
             LayerGuard.CheckBatch(this, inputGradient.Length, InputSize, outputGradient.Length, OutputSize, batchSize);

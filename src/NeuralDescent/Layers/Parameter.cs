@@ -13,6 +13,7 @@ public sealed class Parameter
 {
     private readonly float[] _values;
     private readonly float[] _gradient;
+    private bool _gradientPendingZero;
 
     /// <summary>Creates a zero-valued parameter of shape rows×columns.</summary>
     /// <param name="name">Its name within the layer, such as <c>weight</c> or <c>bias</c>.</param>
@@ -50,10 +51,36 @@ public sealed class Parameter
     public Span<float> Values => _values;
 
     /// <summary>The gradient ∂C/∂θ of the batch-mean cost, row-major, same shape as <see cref="Values"/>.</summary>
-    public Span<float> Gradient => _gradient;
+    public Span<float> Gradient
+    {
+        get
+        {
+            if (_gradientPendingZero)
+            {
+                Array.Clear(_gradient);
+                _gradientPendingZero = false;
+            }
+            return _gradient;
+        }
+    }
 
     /// <summary>Sets every gradient element to 0.</summary>
-    public void ZeroGradient() => Array.Clear(_gradient);
+    /// <remarks>
+    /// The clearing is deferred: the next read of <see cref="Gradient"/> sees zeros, and a built-in layer's next backward
+    /// pass writes its gradient instead of adding to zeros, which saves a pass over the memory on every batch.
+    /// </remarks>
+    public void ZeroGradient() => _gradientPendingZero = true;
+
+    /// <summary>
+    /// The gradient buffer for a backward pass to add into; <paramref name="isZero"/> tells whether it is logically zero
+    /// (then the caller must overwrite every element instead of adding).
+    /// </summary>
+    internal Span<float> GradientForAccumulation(out bool isZero)
+    {
+        isZero = _gradientPendingZero;
+        _gradientPendingZero = false;
+        return _gradient;
+    }
 
     /// <inheritdoc />
     public override string ToString() => $"{Name} [{Rows}×{Columns}]";

@@ -35,6 +35,54 @@ public class MatrixKernelTests
             CompareWithReference(ta, tb, m, n, k, accumulate, pad: 3);
     }
 
+    /// <summary>Every size from 0 to 300 (and 784, 785) in each dimension in turn, the other two small and awkward.</summary>
+    public static TheoryData<char> SweptDimensions() => new() { 'm', 'n', 'k' };
+
+    [Theory]
+    [MemberData(nameof(SweptDimensions))]
+    public void Gemm_SweepOneDimension_0To300_MatchesReference(char dimension)
+    {
+        foreach (int size in Enumerable.Range(0, 301).Append(784).Append(785))
+        {
+            (int m, int n, int k) = dimension switch
+            {
+                'm' => (size, 17, 12),
+                'n' => (7, size, 13),
+                _ => (7, 17, size),
+            };
+            foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+                CompareWithReference(ta, tb, m, n, k, accumulate: size % 2 == 1, pad: size % 3);
+        }
+    }
+
+    [Fact]
+    public void Gemm_ResultDoesNotDependOnTheThreadCount()
+    {
+        int saved = ComputeOptions.ThreadCount;
+        try
+        {
+            float[] Run(int threads, bool ta)
+            {
+                ComputeOptions.ThreadCount = threads;
+                const int m = 130, n = 150, k = 300;
+                float[] a = Rand.Floats(m * k, 1), b = Rand.Floats(k * n, 2), c = new float[m * n];
+                MatrixKernels.Gemm(ta, false, m, n, k, a, ta ? m : k, b, n, c, n, accumulate: false);
+                return c;
+            }
+            foreach (bool ta in new[] { false, true })
+            {
+                float[] one = Run(1, ta), two = Run(2, ta), three = Run(3, ta);
+                two.Select(BitConverter.SingleToInt32Bits).Should().Equal(one.Select(BitConverter.SingleToInt32Bits));
+                three.Select(BitConverter.SingleToInt32Bits).Should().Equal(one.Select(BitConverter.SingleToInt32Bits));
+            }
+        }
+        finally
+        {
+            ComputeOptions.ThreadCount = saved;
+        }
+    }
+
     [Fact]
     public void Gemm_WithSimdForcedOff_MatchesReference()
     {
