@@ -109,6 +109,9 @@ internal static unsafe partial class MatrixKernels
         // When every chunk is a multiple of 4, full 6-row panels of A are read in place (no packing):
         // a row-major A row by row, a transposed A six contiguous values per k. Edge panels are always packed.
         bool inPlaceA = (k & 3) == 0;
+        // With AVX-512, pairs of packed 6-row panels go through the 12×16 Vector512 kernel instead.
+        bool wide = Vector512Enabled;
+        if (wide) inPlaceA = false;
         int nPanels = (n + Nr - 1) / Nr;
         float[] packB = Rent(ref t_packB, nPanels * Nr * kcNominal);
         float[] packA = Rent(ref t_packA, (Mc / Mr) * Mr * kcNominal);
@@ -142,6 +145,13 @@ internal static unsafe partial class MatrixKernels
                         float* bPanel = packedB + (jr / Nr) * Nr * kcp;
                         for (int ir = 0; ir < mc; ir += Mr)
                         {
+                            if (wide && nr == Nr && ir + 2 * Mr <= mc)
+                            {
+                                float* pair = packedA + (ir / Mr) * Mr * kcp;
+                                Kernel12x16Vector512(kcp, pair, pair + Mr * kcp, bPanel, pc0 + (long)(ic + ir) * ldc + jr, ldc, acc);
+                                ir += Mr; // the loop adds the second panel's Mr
+                                continue;
+                            }
                             int mr = Math.Min(Mr, mc - ir);
                             float* cTile = pc0 + (long)(ic + ir) * ldc + jr;
                             float* cTarget = nr == Nr ? cTile : tile;
@@ -384,6 +394,56 @@ internal static unsafe partial class MatrixKernels
             Store(c, c50, c51);
         }
     }
+
+    /// <summary>Whether GEMMs use the 12×16 Vector512 kernel; on by default where Vector512 is hardware-accelerated (tests force it on to check it).</summary>
+    internal static bool Vector512Enabled { get; set; } = Vector512.IsHardwareAccelerated;
+
+    /// <summary>
+    /// The 12×16 tile for AVX-512: C[0..12, 0..16] (+)= Σₚ A(r, p) · b[p·16 + j], rows 0–5 from packed panel
+    /// <paramref name="a0"/> and rows 6–11 from <paramref name="a1"/> (stride 6), one Vector512 B load and twelve
+    /// accumulators per k; kc a multiple of 4.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel12x16Vector512(int kc, float* a0, float* a1, float* b, float* c, int ldc, bool accumulate)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        Vector512<float> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> bv = Vector512.Load(b);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[0]), bv, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[1]), bv, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[2]), bv, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[3]), bv, c3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[4]), bv, c4);
+            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[5]), bv, c5);
+            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(a1[0]), bv, c6);
+            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(a1[1]), bv, c7);
+            c8 = Vector512.FusedMultiplyAdd(Vector512.Create(a1[2]), bv, c8);
+            c9 = Vector512.FusedMultiplyAdd(Vector512.Create(a1[3]), bv, c9);
+            c10 = Vector512.FusedMultiplyAdd(Vector512.Create(a1[4]), bv, c10);
+            c11 = Vector512.FusedMultiplyAdd(Vector512.Create(a1[5]), bv, c11);
+            a0 += 6;
+            a1 += 6;
+            b += 16;
+        }
+        Store512(c, accumulate, c0); c += ldc;
+        Store512(c, accumulate, c1); c += ldc;
+        Store512(c, accumulate, c2); c += ldc;
+        Store512(c, accumulate, c3); c += ldc;
+        Store512(c, accumulate, c4); c += ldc;
+        Store512(c, accumulate, c5); c += ldc;
+        Store512(c, accumulate, c6); c += ldc;
+        Store512(c, accumulate, c7); c += ldc;
+        Store512(c, accumulate, c8); c += ldc;
+        Store512(c, accumulate, c9); c += ldc;
+        Store512(c, accumulate, c10); c += ldc;
+        Store512(c, accumulate, c11);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store512(float* c, bool accumulate, Vector512<float> value)
+        => Vector512.Store(accumulate ? value + Vector512.Load(c) : value, c);
 
     /// <summary>dst[q·ldd + r] = src[r·lds + q] for r, q in 0..8: the classic AVX 8×8 transpose (unpack, shuffle, lane permute).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -100,6 +100,25 @@ public class MatrixKernelTests
     }
 
     [Fact]
+    public void Gemm_Vector512Path_MatchesReference()
+    {
+        // Forced on where AVX-512 is absent, the Vector512 kernel runs in software: slow, but its arithmetic is checked.
+        bool saved = MatrixKernels.Vector512Enabled;
+        try
+        {
+            MatrixKernels.Vector512Enabled = true;
+            foreach ((int m, int n, int k) in new[] { (12, 16, 4), (13, 33, 7), (30, 20, 260), (25, 17, 16) })
+            foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+                CompareWithReference(ta, tb, m, n, k, accumulate: k % 2 == 0, pad: 1);
+        }
+        finally
+        {
+            MatrixKernels.Vector512Enabled = saved;
+        }
+    }
+
+    [Fact]
     public void Gemm_LeavesPaddingOutsideTheMatrixUntouched()
     {
         const int m = 7, n = 19, k = 11, ldc = 24;
