@@ -4,6 +4,16 @@ using NeuralDescent.Benchmarks.Training;
 // Run all suites:      dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- --filter '*'
 // Run one suite:       dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- --filter '*Gemm*'
 // Phase profile:       dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- profile W1 2
+if (args.Length >= 3 && args[0] == "profile-fit")
+{
+    FitProfile.Run(args[1], args[2], args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount);
+    return;
+}
+if (args.Length >= 2 && args[0] == "profile" && args[1] == "I1")
+{
+    PredictProfile.Run(args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount);
+    return;
+}
 if (args.Length >= 2 && args[0] == "profile")
 {
     StepProfile.Run(args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount);

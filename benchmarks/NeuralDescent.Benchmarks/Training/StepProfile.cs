@@ -58,6 +58,12 @@ internal static class StepProfile
                 long t0 = Stopwatch.GetTimestamp();
                 network.Layers[i].Forward(current, output, b, training: true);
                 if (step >= 500) layerTimes[i].Add((Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency);
+                if (Environment.GetEnvironmentVariable("ND_PROFILE_TWICE") == "1" && network.Layers[i] is ReLU)
+                {
+                    long t1 = Stopwatch.GetTimestamp();
+                    network.Layers[i].Forward(current, output, b, training: true);
+                    if (step >= 500 && step % 100 == 0) Console.WriteLine($"    again: {(Stopwatch.GetTimestamp() - t1) * 1e6 / Stopwatch.Frequency:F1} µs");
+                }
                 current = output;
             }
         }
@@ -75,5 +81,64 @@ internal static class StepProfile
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-10} {median,9:F1} µs"));
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"total",-10} {total,9:F1} µs per {w.Name} step on {threads} thread(s)"));
+    }
+}
+
+/// <summary>Median time of a single-image <c>Predict</c> through the W1 network (I1), by layer.</summary>
+internal static class PredictProfile
+{
+    public static void Run(int threads)
+    {
+        ComputeOptions.ThreadCount = threads;
+        Network network = MnistSample.Bench.Workload.W1.CreateNetwork();
+        var random = new NeuralDescent.Randomness.RandomGenerator(1);
+        float[] x = Enumerable.Range(0, 784).Select(_ => random.NextSingle()).ToArray();
+        var y = new float[10];
+        var times = new List<double>();
+        for (int i = 0; i < 300_000; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            network.Predict(x, y);
+            if (i >= 200_000) times.Add((Stopwatch.GetTimestamp() - t0) * 1e9 / Stopwatch.Frequency);
+        }
+        var w = Enumerable.Range(0, 784 * 128).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        var bias = new float[128];
+        var h = new float[128];
+        var gemv = new List<double>();
+        for (int i = 0; i < 300_000; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            NeuralDescent.Kernels.MatrixKernels.Gemv(128, 784, w, x, bias, h);
+            if (i >= 200_000) gemv.Add((Stopwatch.GetTimestamp() - t0) * 1e9 / Stopwatch.Frequency);
+        }
+        gemv.Sort();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Gemv 128×784 alone: median {gemv[gemv.Count / 2]:F0} ns"));
+        times.Sort();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Predict (I1): median {times[times.Count / 2]:F0} ns, p10 {times[times.Count / 10]:F0} ns on {threads} thread(s)"));
+    }
+}
+
+/// <summary>Epoch time of a workload through <c>Trainer.Fit</c> on MNIST or on random bytes of the same shape.</summary>
+internal static class FitProfile
+{
+    public static void Run(string workload, string data, int threads)
+    {
+        ComputeOptions.ThreadCount = threads;
+        MnistSample.Bench.Workload w = MnistSample.Bench.Workload.All.Single(x => x.Name == workload);
+        NeuralDescent.Data.Dataset training;
+        if (data == "random")
+        {
+            var random = new NeuralDescent.Randomness.RandomGenerator(1);
+            var pixels = new byte[60_000 * 784];
+            for (int i = 0; i < pixels.Length; i++) pixels[i] = (byte)random.NextInt32(256);
+            training = NeuralDescent.Data.Dataset.FromBytes(pixels, 784, Enumerable.Range(0, 60_000).Select(i => i % 10).ToArray(), 10);
+        }
+        else
+        {
+            training = NeuralDescent.Data.Mnist.Load(MnistSample.DataLocator.FindMnist()!).Training;
+        }
+        Network network = w.CreateNetwork();
+        var history = w.CreateTrainer(3).Fit(network, training);
+        Console.WriteLine($"{w.Name} on {data}, {threads} thread(s): " + string.Join(", ", history.Epochs.Select(e => e.Duration.TotalSeconds.ToString("F3", CultureInfo.InvariantCulture))) + " s per epoch");
     }
 }

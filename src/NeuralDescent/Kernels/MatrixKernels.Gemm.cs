@@ -32,6 +32,11 @@ internal static unsafe partial class MatrixKernels
         {
             int threads = ComputeOptions.ThreadCount;
             long work = (long)m * n * k;
+            if (!transposeA && transposeB && n <= Nr && k >= 16 && work < ParallelThreshold)
+            {
+                GemmDotNt(m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate);
+                return;
+            }
             if (threads == 1 || work < ParallelThreshold)
             {
                 GemmCore(transposeA, transposeB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate);

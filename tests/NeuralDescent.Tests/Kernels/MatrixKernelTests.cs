@@ -47,7 +47,7 @@ public class MatrixKernelTests
             (int m, int n, int k) = dimension switch
             {
                 'm' => (size, 17, 12),
-                'n' => (7, size, 13),
+                'n' => (7, size, 33),
                 _ => (7, 17, size),
             };
             foreach (bool ta in new[] { false, true })
