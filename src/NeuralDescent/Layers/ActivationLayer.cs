@@ -31,7 +31,8 @@ public abstract class ActivationLayer : ILayer
     public void Forward(ReadOnlySpan<float> input, Span<float> output, int batchSize, bool training)
     {
         int width = LayerGuard.CheckElementwise(this, input.Length, output.Length, batchSize);
-        Apply(input, output, batchSize, width);
+        if (training) ApplyTraining(input, output, batchSize, width);
+        else Apply(input, output, batchSize, width);
     }
 
     /// <inheritdoc />
@@ -51,6 +52,13 @@ public abstract class ActivationLayer : ILayer
     /// <param name="batchSize">Rows.</param>
     /// <param name="width">Values per row.</param>
     protected abstract void Apply(ReadOnlySpan<float> input, Span<float> output, int batchSize, int width);
+
+    /// <summary>The training-mode forward pass; the same as <see cref="Apply"/> unless a layer (dropout) behaves differently in training.</summary>
+    /// <param name="input">x.</param>
+    /// <param name="output">y, same length.</param>
+    /// <param name="batchSize">Rows.</param>
+    /// <param name="width">Values per row.</param>
+    protected virtual void ApplyTraining(ReadOnlySpan<float> input, Span<float> output, int batchSize, int width) => Apply(input, output, batchSize, width);
 
     /// <summary>Computes ∂C/∂x from ∂C/∂y, x and y.</summary>
     /// <param name="input">x.</param>

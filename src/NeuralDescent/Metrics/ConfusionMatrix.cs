@@ -8,7 +8,7 @@ public sealed class ConfusionMatrix
 {
     private readonly int[,] _counts;
 
-    private ConfusionMatrix(int[,] counts, int total)
+    internal ConfusionMatrix(int[,] counts, int total)
     {
         _counts = counts;
         Total = total;
@@ -37,6 +37,26 @@ public sealed class ConfusionMatrix
         }
     }
 
+    /// <summary>Precision of class c: of the samples predicted as c, the fraction that are c, M[c, c] / Σᵢ M[i, c] (0 when nothing was predicted as c).</summary>
+    /// <param name="c">The class.</param>
+    /// <returns>The precision in [0, 1].</returns>
+    public double Precision(int c)
+    {
+        int predicted = 0;
+        for (int i = 0; i < ClassCount; i++) predicted += _counts[i, c];
+        return predicted == 0 ? 0 : (double)_counts[c, c] / predicted;
+    }
+
+    /// <summary>Recall of class c: of the samples of class c, the fraction predicted as c, M[c, c] / Σⱼ M[c, j] (0 when there are none).</summary>
+    /// <param name="c">The class.</param>
+    /// <returns>The recall in [0, 1].</returns>
+    public double Recall(int c)
+    {
+        int actual = 0;
+        for (int j = 0; j < ClassCount; j++) actual += _counts[c, j];
+        return actual == 0 ? 0 : (double)_counts[c, c] / actual;
+    }
+
     /// <summary>Runs the network over <paramref name="data"/> and counts its predictions (argmax of the output) by true class.</summary>
     /// <param name="network">The network; its output size is the class count.</param>
     /// <param name="data">Labelled samples.</param>
@@ -46,24 +66,6 @@ public sealed class ConfusionMatrix
     public static ConfusionMatrix Compute(Network network, Dataset data, int batchSize = 256)
     {
         ArgumentNullException.ThrowIfNull(network);
-        ArgumentNullException.ThrowIfNull(data);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        network.CheckDataset(data);
-        int classes = Math.Max(2, network.OutputSize);
-        var counts = new int[classes, classes];
-        batchSize = Math.Max(1, Math.Min(batchSize, data.Count));
-        Network.Workspace ws = network.WorkspaceFor(batchSize);
-        var indices = new int[batchSize];
-        for (int start = 0; start < data.Count; start += batchSize)
-        {
-            int b = Math.Min(batchSize, data.Count - start);
-            for (int i = 0; i < b; i++) indices[i] = start + i;
-            Span<float> inputs = ws.Inputs.AsSpan(0, b * network.InputSize);
-            data.CopyBatch(indices.AsSpan(0, b), inputs, ws.Targets.AsSpan(0, b * network.OutputSize));
-            ReadOnlySpan<float> outputs = network.ForwardInto(ws, inputs, b, training: false);
-            for (int i = 0; i < b; i++)
-                counts[data.ClassOf(start + i), Network.ArgMax(outputs.Slice(i * network.OutputSize, network.OutputSize))]++;
-        }
-        return new ConfusionMatrix(counts, data.Count);
+        return network.Evaluate(data, new Costs.QuadraticCost(), batchSize).Confusion!;
     }
 }

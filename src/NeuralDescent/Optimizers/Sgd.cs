@@ -2,7 +2,7 @@ using System.Numerics.Tensors;
 
 namespace NeuralDescent.Optimizers;
 
-/// <summary>Plain (mini-batch stochastic) gradient descent: θ ← θ − η·∂C/∂θ, the tutorial's update rule.</summary>
+/// <summary>Plain (mini-batch stochastic) gradient descent: θ ← θ − η·(∂C/∂θ + λθ), the tutorial's update rule (λ = 0 by default).</summary>
 /// <remarks>
 /// With the batch-mean gradient this is Nielsen's <c>w ← w − (η/m) Σ ∇c</c> over a mini-batch of m samples.
 /// <example>θ = 1, ∂C/∂θ = 0.5, η = 0.1: one step gives θ = 0.95.</example>
@@ -11,10 +11,15 @@ public sealed class Sgd : StatefulOptimizer
 {
     /// <summary>Creates plain SGD.</summary>
     /// <param name="learningRate">η &gt; 0. The tutorial's sigmoid network uses 3.0; ReLU networks with cross-entropy 0.01–0.5.</param>
-    /// <exception cref="ArgumentOutOfRangeException">η is not positive and finite.</exception>
-    public Sgd(float learningRate) : base(learningRate)
+    /// <param name="weightDecay">λ ≥ 0: L2 regularization, the gradient of the penalty ½λ‖θ‖² added to each step (not to the reported loss); default 0.</param>
+    /// <exception cref="ArgumentOutOfRangeException">η is not positive and finite, or λ is negative.</exception>
+    public Sgd(float learningRate, float weightDecay = 0f) : base(learningRate)
     {
+        WeightDecay = CheckRange(weightDecay, 0f, float.MaxValue, nameof(weightDecay), maxInclusive: true);
     }
+
+    /// <summary>λ, the L2 weight decay.</summary>
+    public float WeightDecay { get; }
 
     /// <inheritdoc />
     public override string Name => $"SGD(η={LearningRate})";
@@ -24,5 +29,9 @@ public sealed class Sgd : StatefulOptimizer
 
     /// <inheritdoc />
     protected override void Update(Span<float> values, ReadOnlySpan<float> gradient, float[][] state, int offset, long step)
-        => TensorPrimitives.MultiplyAdd(gradient, -LearningRate, values, values); // θ ← (−η)·g + θ in one fused pass
+    {
+        // θ ← (−η)·g + θ in one fused pass; with decay, first θ ← (1 − ηλ)·θ, which is the same update.
+        if (WeightDecay != 0f) TensorPrimitives.Multiply(values, 1f - LearningRate * WeightDecay, values);
+        TensorPrimitives.MultiplyAdd(gradient, -LearningRate, values, values);
+    }
 }

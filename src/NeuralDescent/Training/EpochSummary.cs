@@ -6,5 +6,15 @@ namespace NeuralDescent.Training;
 /// <param name="TrainingAccuracy">Fraction of training samples classified correctly by the forward passes of the epoch.</param>
 /// <param name="TestLoss">Mean cost on the test set after the epoch, or null without a test set.</param>
 /// <param name="TestAccuracy">Accuracy on the test set after the epoch, or null without a test set.</param>
-/// <param name="Duration">Wall-clock time of the epoch's training steps (test evaluation excluded).</param>
-public sealed record EpochSummary(int Epoch, float TrainingLoss, double TrainingAccuracy, float? TestLoss, double? TestAccuracy, TimeSpan Duration);
+/// <param name="Duration">Wall-clock time of the epoch's training steps (evaluation excluded).</param>
+public sealed record EpochSummary(int Epoch, float TrainingLoss, double TrainingAccuracy, float? TestLoss, double? TestAccuracy, TimeSpan Duration)
+{
+    /// <summary>Mean cost on the validation split after the epoch, or null without one (<see cref="TrainerOptions.ValidationSplit"/>).</summary>
+    public float? ValidationLoss { get; init; }
+
+    /// <summary>Accuracy on the validation split after the epoch, or null without one.</summary>
+    public double? ValidationAccuracy { get; init; }
+
+    /// <summary>The learning rate η of the epoch's last step.</summary>
+    public float LearningRate { get; init; }
+}

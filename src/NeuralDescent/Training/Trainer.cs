@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Numerics.Tensors;
 using NeuralDescent.Costs;
 using NeuralDescent.Data;
+using NeuralDescent.Layers;
 using NeuralDescent.Optimizers;
 using NeuralDescent.Randomness;
 
@@ -10,26 +12,30 @@ namespace NeuralDescent.Training;
 /// <remarks>
 /// <para><see cref="Fit(Network, Dataset, Dataset?, IProgress{TrainingProgress}?, CancellationToken)"/> is this loop, written out so you can write it yourself:</para>
 /// <code>
+/// hold out ValidationSplit of the training set (Data stream of Seed)
 /// for each epoch:
-///     order ← shuffle(0..N−1) with the Shuffle stream of Seed        (or 0..N−1 when Shuffle is off)
+///     order ← shuffle(training indices) with the Shuffle stream of Seed   (unchanged when Shuffle is off)
 ///     for each mini-batch B of BatchSize indices in order:
+///         x_B, t_B ← the samples, each x passed through Augmentation (Data stream)
 ///         zero every ∂C/∂θ
-///         a ← network forward on x_B                                 (training mode)
+///         a ← network forward on x_B                                    (training mode: dropout active)
 ///         loss ← C(a, t_B) = (1/|B|) Σ c(a, t)
-///         network backward: ∂C/∂θ for every parameter θ              (fused softmax/sigmoid + cross-entropy: ∂C/∂z = (a − t)/|B|)
-///         optimizer.Step: e.g. SGD θ ← θ − η ∂C/∂θ
-///         report progress; stop here if cancellation was requested
-///     evaluate the test set; record an <see cref="EpochSummary"/>
+///         network backward: ∂C/∂θ for every parameter θ                 (fused softmax/sigmoid + cross-entropy: ∂C/∂z = (a − t)/|B|)
+///         g ← g·min(1, c/‖g‖₂) when GradientClipNorm = c is set
+///         η ← η₀·schedule(step); optimizer.Step, e.g. SGD θ ← θ − η ∂C/∂θ
+///         callbacks.OnBatchEnd; report progress; stop here if cancellation was requested
+///     evaluate the validation split and the test set; record an <see cref="EpochSummary"/>; callbacks.OnEpochEnd
 /// </code>
-/// <para>A non-finite batch loss stops training with an <see cref="InvalidOperationException"/> naming the epoch and batch.</para>
+/// <para>A NaN or infinite loss or gradient stops training with a <see cref="TrainingDivergedException"/> naming the
+/// epoch, the batch and (for a gradient) the layer, thrown before that batch's update: the network keeps its last good weights.</para>
 /// </remarks>
 public sealed class Trainer
 {
     /// <summary>Creates a trainer.</summary>
     /// <param name="cost">The cost to minimize.</param>
     /// <param name="optimizer">The update rule.</param>
-    /// <param name="options">Epochs, batch size, seed and shuffling; null for the defaults.</param>
-    /// <exception cref="ArgumentOutOfRangeException">Epochs or batch size is not positive.</exception>
+    /// <param name="options">Epochs, batch size, seed and the rest; null for the defaults.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the message names it).</exception>
     public Trainer(ICostFunction cost, IOptimizer optimizer, TrainerOptions? options = null)
     {
         Cost = cost ?? throw new ArgumentNullException(nameof(cost));
@@ -37,6 +43,12 @@ public sealed class Trainer
         Options = options ?? new TrainerOptions();
         if (Options.Epochs <= 0) throw new ArgumentOutOfRangeException(nameof(options), Options.Epochs, "TrainerOptions.Epochs must be positive.");
         if (Options.BatchSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), Options.BatchSize, "TrainerOptions.BatchSize must be positive.");
+        if (!(Options.ValidationSplit >= 0 && Options.ValidationSplit < 1))
+            throw new ArgumentOutOfRangeException(nameof(options), Options.ValidationSplit, "TrainerOptions.ValidationSplit must be in [0, 1).");
+        if (Options.GradientClipNorm is float clip && !(clip > 0 && float.IsFinite(clip)))
+            throw new ArgumentOutOfRangeException(nameof(options), clip, "TrainerOptions.GradientClipNorm must be positive and finite.");
+        if (Options.Callbacks is null || Options.Callbacks.Any(c => c is null))
+            throw new ArgumentException("TrainerOptions.Callbacks must not be null or contain null.", nameof(options));
     }
 
     /// <summary>The cost being minimized.</summary>
@@ -49,14 +61,14 @@ public sealed class Trainer
     public TrainerOptions Options { get; }
 
     /// <summary>
-    /// One gradient-descent step on one mini-batch: zero the gradients, forward, cost, backward, optimizer step.
-    /// This is the body of <see cref="Fit(Network, Dataset, Dataset?, IProgress{TrainingProgress}?, CancellationToken)"/>'s loop, for writing your own.
+    /// One gradient-descent step on one mini-batch: zero the gradients, forward, cost, backward, optimizer step
+    /// (no schedule, clipping or callbacks). This is the core of <see cref="Fit(Network, Dataset, Dataset?, IProgress{TrainingProgress}?, CancellationToken)"/>'s loop, for writing your own.
     /// </summary>
     /// <param name="network">The network to update.</param>
     /// <param name="inputs">batchSize × <see cref="Network.InputSize"/> features, row-major.</param>
     /// <param name="targets">batchSize × <see cref="Network.OutputSize"/> targets, row-major.</param>
     /// <param name="batchSize">Number of samples, B.</param>
-    /// <returns>The batch-mean cost before the update, C = (1/B) Σ c(a, t).</returns>
+    /// <returns>The batch-mean cost before the update, C = (1/B) Σ c(a, t); when it is not finite no update is made.</returns>
     /// <exception cref="ArgumentException">A span's length does not match <paramref name="batchSize"/> and the network's sizes.</exception>
     public float TrainBatch(Network network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize)
     {
@@ -69,18 +81,19 @@ public sealed class Trainer
         Network.Workspace ws = network.WorkspaceFor(batchSize);
         Span<float> batchInputs = ws.Inputs.AsSpan(0, inputs.Length);
         inputs.CopyTo(batchInputs);
-        return StepCore(network, ws, batchInputs, targets, batchSize);
+        float loss = ForwardBackward(network, ws, batchInputs, targets, batchSize);
+        if (float.IsFinite(loss)) Optimizer.Step(network.Parameters);
+        return loss;
     }
 
-    private float StepCore(Network network, Network.Workspace ws, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize)
+    /// <summary>Zero gradients, forward, loss and (if the loss is finite) backward.</summary>
+    private float ForwardBackward(Network network, Network.Workspace ws, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize)
     {
-        IReadOnlyList<Layers.Parameter> parameters = network.Parameters;
+        IReadOnlyList<Parameter> parameters = network.Parameters;
         for (int p = 0; p < parameters.Count; p++) parameters[p].ZeroGradient();
         network.ForwardInto(ws, inputs, batchSize, training: true);
         float loss = network.LossOf(ws, Cost, targets, batchSize);
-        if (!float.IsFinite(loss)) return loss; // the caller reports divergence; the weights stay as they were
-        network.Backward(ws, inputs, Cost, targets, batchSize);
-        Optimizer.Step(parameters);
+        if (float.IsFinite(loss)) network.Backward(ws, inputs, Cost, targets, batchSize);
         return loss;
     }
 
@@ -98,71 +111,145 @@ public sealed class Trainer
 
     /// <summary>Trains on <paramref name="training"/>, measuring <paramref name="test"/> (if given) after every epoch.</summary>
     /// <param name="network">The network to train, in place.</param>
-    /// <param name="training">The samples to learn from.</param>
+    /// <param name="training">The samples to learn from (less the validation split, if any).</param>
     /// <param name="test">Held-out samples to measure, or null.</param>
     /// <param name="progress">Receives a report after every batch and at each epoch's end.</param>
     /// <param name="cancellationToken">Stops training at the next batch boundary.</param>
     /// <returns>Per-epoch losses, accuracies and durations.</returns>
     /// <exception cref="ArgumentException">The data's sizes do not match the network.</exception>
-    /// <exception cref="InvalidOperationException">The loss became NaN or infinite (the message names epoch and batch).</exception>
+    /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite.</exception>
     public TrainingHistory Fit(Network network, Dataset training, Dataset? test = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(training);
         network.CheckDataset(training);
         if (test is not null) network.CheckDataset(test);
-        if (training.Count == 0) throw new ArgumentException("The training set is empty.", nameof(training));
+
+        // Split off the validation samples with the data stream; the rest are trained on.
+        ulong seed = unchecked((ulong)Options.Seed);
+        RandomGenerator dataRandom = RandomGenerator.ForStream(seed, RandomStreamKind.Data);
+        int[] all = Enumerable.Range(0, training.Count).ToArray();
+        int validationCount = (int)(training.Count * Options.ValidationSplit);
+        if (validationCount > 0) dataRandom.Shuffle(all);
+        int[] order = all[..(training.Count - validationCount)];
+        int[] validation = all[(training.Count - validationCount)..];
+        if (order.Length == 0) throw new ArgumentException("The training set is empty (after the validation split).", nameof(training));
 
         var history = new TrainingHistory();
-        int batchSize = Math.Min(Options.BatchSize, training.Count);
-        int batches = (training.Count + batchSize - 1) / batchSize;
+        var context = new TrainingContext(network, Cost, Optimizer, Options, history, validationCount > 0);
+        int batchSize = Math.Min(Options.BatchSize, order.Length);
+        int batches = (order.Length + batchSize - 1) / batchSize;
         Network.Workspace ws = network.WorkspaceFor(batchSize);
-        var order = new int[training.Count];
-        for (int i = 0; i < order.Length; i++) order[i] = i;
-        RandomGenerator shuffle = RandomGenerator.ForStream(unchecked((ulong)Options.Seed), RandomStreamKind.Shuffle);
+        RandomGenerator shuffle = RandomGenerator.ForStream(seed, RandomStreamKind.Shuffle);
+        network.SetTrainingRandom(RandomGenerator.ForStream(seed, RandomStreamKind.Dropout));
+        IReadOnlyList<Parameter> parameters = network.Parameters;
+        float baseRate = Optimizer.LearningRate;
+        long step = 0;
 
-        for (int epoch = 1; epoch <= Options.Epochs; epoch++)
+        foreach (ITrainingCallback callback in Options.Callbacks) callback.OnTrainingStart(context);
+        try
         {
-            if (Options.Shuffle) shuffle.Shuffle(order);
-            long started = Stopwatch.GetTimestamp();
-            double lossSum = 0;
-            int seen = 0, correct = 0;
-            for (int batch = 0; batch < batches; batch++)
+            for (int epoch = 1; epoch <= Options.Epochs && !context.StopRequested; epoch++)
             {
-                if (cancellationToken.IsCancellationRequested)
+                context.Epoch = epoch;
+                if (Options.Shuffle) shuffle.Shuffle(order);
+                long started = Stopwatch.GetTimestamp();
+                double lossSum = 0;
+                int seen = 0, correct = 0;
+                for (int batch = 0; batch < batches; batch++)
                 {
-                    history.Cancelled = true;
-                    return history;
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        history.Cancelled = true;
+                        return history;
+                    }
+                    int start = batch * batchSize;
+                    int b = Math.Min(batchSize, order.Length - start);
+                    ReadOnlySpan<int> indices = order.AsSpan(start, b);
+                    Span<float> inputs = ws.Inputs.AsSpan(0, b * network.InputSize);
+                    Span<float> targets = ws.Targets.AsSpan(0, b * network.OutputSize);
+                    training.CopyBatch(indices, inputs, targets);
+                    if (Options.Augmentation is IAugmentation augmentation)
+                    {
+                        for (int i = 0; i < b; i++) augmentation.Apply(inputs.Slice(i * network.InputSize, network.InputSize), dataRandom);
+                    }
+
+                    float loss = ForwardBackward(network, ws, inputs, targets, b);
+                    if (!float.IsFinite(loss))
+                        throw new TrainingDivergedException($"Training diverged: the {Cost.Name} loss is {loss} at epoch {epoch}, batch {batch + 1} of {batches}. The weights are those of the last good step; lower the learning rate (now {Optimizer.LearningRate}), clip gradients or normalize the inputs.", epoch, batch + 1, null);
+                    float norm = GradientNorm(network, parameters, epoch, batch + 1, batches);
+                    if (Options.GradientClipNorm is float clip && norm > clip)
+                    {
+                        float scale = clip / norm;
+                        for (int p = 0; p < parameters.Count; p++) TensorPrimitives.Multiply(parameters[p].Gradient, scale, parameters[p].Gradient);
+                    }
+                    if (Options.LearningRateSchedule is LearningRateSchedule schedule)
+                        Optimizer.LearningRate = (float)(baseRate * schedule.Factor(step, batches));
+                    Optimizer.Step(parameters);
+                    step++;
+
+                    correct += network.CountCorrect(ws.Activations[^1].AsSpan(0, b * network.OutputSize), training, indices);
+                    lossSum += (double)loss * b;
+                    seen += b;
+                    var summary = new BatchSummary(epoch, batch + 1, batches, loss, Optimizer.LearningRate, norm);
+                    foreach (ITrainingCallback callback in Options.Callbacks) callback.OnBatchEnd(context, summary);
+                    progress?.Report(new TrainingProgress(epoch, Options.Epochs, batch + 1, batches, (float)(lossSum / seen), null));
+                    if (context.StopRequested) break;
                 }
-                int start = batch * batchSize;
-                int b = Math.Min(batchSize, training.Count - start);
-                ReadOnlySpan<int> indices = order.AsSpan(start, b);
-                Span<float> inputs = ws.Inputs.AsSpan(0, b * network.InputSize);
-                Span<float> targets = ws.Targets.AsSpan(0, b * network.OutputSize);
-                training.CopyBatch(indices, inputs, targets);
-
-                float loss = StepCore(network, ws, inputs, targets, b);
-                if (!float.IsFinite(loss))
-                    throw new InvalidOperationException($"Training diverged: the {Cost.Name} loss is {loss} at epoch {epoch}, batch {batch + 1} of {batches}. Lower the learning rate (now {Optimizer.LearningRate}) or normalize the inputs.");
-                correct += network.CountCorrect(ws.Activations[^1].AsSpan(0, b * network.OutputSize), training, indices);
-
-                lossSum += (double)loss * b;
-                seen += b;
-                progress?.Report(new TrainingProgress(epoch, Options.Epochs, batch + 1, batches, (float)(lossSum / seen), null));
+                TimeSpan duration = Stopwatch.GetElapsedTime(started);
+                EpochSummary epochSummary = Summarize(network, training, validation, test, epoch, lossSum / seen, (double)correct / seen, duration);
+                history.Add(epochSummary);
+                foreach (ITrainingCallback callback in Options.Callbacks) callback.OnEpochEnd(context, epochSummary);
+                progress?.Report(new TrainingProgress(epoch, Options.Epochs, batches, batches, epochSummary.TrainingLoss, epochSummary));
             }
-            TimeSpan duration = Stopwatch.GetElapsedTime(started);
-            float? testLoss = null;
-            double? testAccuracy = null;
-            if (test is not null && test.Count > 0 && Options.EvaluateEachEpoch)
-            {
-                EvaluationResult result = network.Evaluate(test, Cost);
-                testLoss = result.Loss;
-                testAccuracy = result.Accuracy;
-            }
-            var summary = new EpochSummary(epoch, (float)(lossSum / seen), (double)correct / seen, testLoss, testAccuracy, duration);
-            history.Add(summary);
-            progress?.Report(new TrainingProgress(epoch, Options.Epochs, batches, batches, summary.TrainingLoss, summary));
+            history.StopReason = context.StopReason;
+            foreach (ITrainingCallback callback in Options.Callbacks) callback.OnTrainingEnd(context);
+            return history;
         }
-        return history;
+        finally
+        {
+            if (Options.LearningRateSchedule is not null) Optimizer.LearningRate = baseRate;
+        }
+    }
+
+    private EpochSummary Summarize(Network network, Dataset training, int[] validation, Dataset? test, int epoch, double loss, double accuracy, TimeSpan duration)
+    {
+        float? testLoss = null, validationLoss = null;
+        double? testAccuracy = null, validationAccuracy = null;
+        if (validation.Length > 0)
+        {
+            EvaluationResult v = network.Evaluate(training, Cost, validation);
+            validationLoss = v.Loss;
+            validationAccuracy = v.Accuracy;
+        }
+        if (test is not null && test.Count > 0 && Options.EvaluateEachEpoch)
+        {
+            EvaluationResult t = network.Evaluate(test, Cost);
+            testLoss = t.Loss;
+            testAccuracy = t.Accuracy;
+        }
+        return new EpochSummary(epoch, (float)loss, accuracy, testLoss, testAccuracy, duration)
+        {
+            ValidationLoss = validationLoss,
+            ValidationAccuracy = validationAccuracy,
+            LearningRate = Optimizer.LearningRate,
+        };
+    }
+
+    /// <summary>‖g‖₂ over all parameters; throws, naming the layer, when a gradient is not finite.</summary>
+    private static float GradientNorm(Network network, IReadOnlyList<Parameter> parameters, int epoch, int batch, int batches)
+    {
+        double sum = 0;
+        for (int p = 0; p < parameters.Count; p++)
+        {
+            float norm = TensorPrimitives.Norm(parameters[p].Gradient);
+            if (!float.IsFinite(norm))
+            {
+                string layer = network.DescribeLayerOf(parameters[p]);
+                throw new TrainingDivergedException($"Training diverged: the gradient of {layer}'s {parameters[p].Name} is not finite at epoch {epoch}, batch {batch} of {batches}. The weights are those of the last good step; lower the learning rate, clip gradients (TrainerOptions.GradientClipNorm) or normalize the inputs.", epoch, batch, layer);
+            }
+            sum += (double)norm * norm;
+        }
+        return (float)Math.Sqrt(sum);
     }
 }

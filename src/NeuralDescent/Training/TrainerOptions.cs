@@ -1,3 +1,5 @@
+using NeuralDescent.Data;
+
 namespace NeuralDescent.Training;
 
 /// <summary>Settings of a training run. Every default is stated; all are checked by <see cref="Trainer"/>'s constructor.</summary>
@@ -9,7 +11,7 @@ public sealed record TrainerOptions
     /// <summary>Samples per mini-batch, m; default 32. The last batch of an epoch may be smaller.</summary>
     public int BatchSize { get; init; } = 32;
 
-    /// <summary>Seed of the shuffle (and dropout) streams; the same seed, network and data give bitwise-equal weights. Default 0.</summary>
+    /// <summary>Seed of the shuffle, dropout and data streams; the same seed, network and data give bitwise-equal weights. Default 0.</summary>
     public int Seed { get; init; }
 
     /// <summary>Whether to visit the training samples in a fresh random order each epoch; default true.</summary>
@@ -17,4 +19,22 @@ public sealed record TrainerOptions
 
     /// <summary>Whether to evaluate the test set (if one is given) after every epoch; default true.</summary>
     public bool EvaluateEachEpoch { get; init; } = true;
+
+    /// <summary>
+    /// Fraction of the training set held out (chosen by the data stream of <see cref="Seed"/>) and measured after every
+    /// epoch as validation loss and accuracy; default 0 (none). Must be in [0, 1).
+    /// </summary>
+    public double ValidationSplit { get; init; }
+
+    /// <summary>η schedule applied on top of the optimizer's learning rate; null for a constant rate.</summary>
+    public LearningRateSchedule? LearningRateSchedule { get; init; }
+
+    /// <summary>If set, gradients are rescaled before each step so their global norm ‖g‖₂ over all parameters is at most this value (g ← g·c/‖g‖ when ‖g‖ &gt; c); default null (off).</summary>
+    public float? GradientClipNorm { get; init; }
+
+    /// <summary>A random transformation applied to every training sample of every batch (e.g. <see cref="RandomShift"/>); default null.</summary>
+    public IAugmentation? Augmentation { get; init; }
+
+    /// <summary>Callbacks called at training start, batch ends, epoch ends and training end, in order; default none.</summary>
+    public IReadOnlyList<ITrainingCallback> Callbacks { get; init; } = [];
 }

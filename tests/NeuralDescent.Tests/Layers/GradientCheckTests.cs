@@ -21,7 +21,7 @@ public class GradientCheckTests
 {
     private const double Step = 1e-2;
 
-    public static TheoryData<string> LayerNames() => new() { "Dense", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax" };
+    public static TheoryData<string> LayerNames() => new() { "Dense", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "Dropout", "Standardize" };
 
     private static ILayer CreateLayer(string name) => name switch
     {
@@ -31,6 +31,9 @@ public class GradientCheckTests
         "ReLU" => new ReLU(),
         "LeakyReLU" => new LeakyReLU(0.2f),
         "Softmax" => new Softmax(),
+        // The mask is drawn on the first training forward pass and then frozen, so the layer is a fixed function.
+        "Dropout" => new Dropout(0.4f) { FreezeMask = true },
+        "Standardize" => new Standardize([0.5f, -1f, 0f, 2f, 0.1f, 0f], [2f, 0.5f, 1f, 3f, 0.25f, 1f]),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
