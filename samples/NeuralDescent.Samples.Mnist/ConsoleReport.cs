@@ -69,9 +69,11 @@ internal static class ConsoleReport
 
     public static void PrintConfusionMatrix(ConfusionMatrix matrix)
     {
-        var table = new Table().Title("Confusion matrix (rows: actual digit, columns: predicted)");
+        var table = new Table().Title("Confusion matrix (rows: actual digit, columns: predicted; last columns: recall and precision)");
         table.AddColumn(new TableColumn("").RightAligned());
         for (int j = 0; j < matrix.ClassCount; j++) table.AddColumn(new TableColumn(j.ToString(CultureInfo.InvariantCulture)).RightAligned());
+        table.AddColumn(new TableColumn("recall").RightAligned());
+        table.AddColumn(new TableColumn("precision").RightAligned());
         for (int i = 0; i < matrix.ClassCount; i++)
         {
             var cells = new List<string> { $"[bold]{i}[/]" };
@@ -81,6 +83,8 @@ internal static class ConsoleReport
                 string text = n.ToString(CultureInfo.InvariantCulture);
                 cells.Add(i == j ? $"[green]{text}[/]" : n == 0 ? $"[grey]{text}[/]" : text);
             }
+            cells.Add(matrix.Recall(i).ToString("P1", CultureInfo.InvariantCulture));
+            cells.Add(matrix.Precision(i).ToString("P1", CultureInfo.InvariantCulture));
             table.AddRow(cells.ToArray());
         }
         AnsiConsole.Write(table);

@@ -1,13 +1,37 @@
 using NeuralDescent;
 using NeuralDescent.Costs;
+using NeuralDescent.Data;
 using NeuralDescent.Initialization;
 using NeuralDescent.Layers;
+using NeuralDescent.Optimizers;
+using NeuralDescent.Training;
 
 namespace MnistSample;
 
 /// <summary>Everything that defines a training run of the sample; presets fill it, options override fields.</summary>
 internal sealed record Recipe(int[] Hidden, string Activation, string Cost, string Init, float LearningRate, int BatchSize, int Epochs, int Seed)
 {
+    /// <summary>sgd, momentum, nesterov, adagrad, rmsprop, adam or adamw.</summary>
+    public string Optimizer { get; init; } = "sgd";
+
+    /// <summary>Coupled L2 (decoupled for AdamW) weight decay λ.</summary>
+    public float WeightDecay { get; init; }
+
+    /// <summary>Dropout rate after each hidden activation (0 for none).</summary>
+    public float Dropout { get; init; }
+
+    /// <summary>Largest random shift in pixels for training images (0 for none).</summary>
+    public int Shift { get; init; }
+
+    /// <summary>constant, cosine or step.</summary>
+    public string Schedule { get; init; } = "constant";
+
+    /// <summary>Linear warm-up epochs before the schedule.</summary>
+    public double Warmup { get; init; }
+
+    /// <summary>Whether to standardize the inputs (a Standardize layer fitted on the training set).</summary>
+    public bool Standardize { get; init; }
+
     public static readonly IReadOnlyDictionary<string, Recipe> Presets = new Dictionary<string, Recipe>
     {
         // A modern small MLP: reaches about 97.5% in 5 epochs.
@@ -15,14 +39,30 @@ internal sealed record Recipe(int[] Hidden, string Activation, string Cost, stri
         // Nielsen's network.py from the tutorial: 784-30-10, sigmoid, quadratic cost, N(0,1) init, SGD η = 3.0, batch 10, 30 epochs.
         // Over seeds 1-5 its final test accuracy spans 94.7-95.4% (Nielsen reports about 95%); seed 2 ends at 95.41%.
         ["nielsen"] = new([30], "sigmoid", "quadratic", "normal", 3.0f, 10, 30, 2),
+        // At least 98.5% in under 3 minutes: two 512-unit ReLU layers, dropout, one-pixel shifts, Nesterov momentum, cosine schedule.
+        ["fast"] = new([512, 512], "relu", "crossentropy", "default", 0.05f, 128, 20, 1)
+        {
+            Optimizer = "nesterov", Dropout = 0.2f, Shift = 1, Schedule = "cosine", Warmup = 1,
+        },
+        // At least 99.0% in under 15 minutes: a wider MLP (no convolutions) with two-pixel shifts and more dropout, 60 epochs.
+        ["best"] = new([1024, 1024], "relu", "crossentropy", "default", 0.05f, 128, 60, 1)
+        {
+            Optimizer = "nesterov", Dropout = 0.3f, Shift = 2, Schedule = "cosine", Warmup = 1, WeightDecay = 5e-5f,
+        },
     };
 
     public static readonly string[] Activations = ["relu", "sigmoid", "tanh", "leakyrelu"];
     public static readonly string[] Costs = ["crossentropy", "quadratic", "binarycrossentropy"];
     public static readonly string[] Inits = ["default", "normal", "glorot", "glorot-normal", "he", "he-uniform"];
+    public static readonly string[] Optimizers = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"];
+    public static readonly string[] Schedules = ["constant", "cosine", "step"];
 
     public override string ToString() =>
-        $"784-{string.Join('-', Hidden)}-10, {Activation}, {Cost} cost, init {Init}, SGD η = {LearningRate}, batch {BatchSize}, {Epochs} epochs, seed {Seed}";
+        $"784-{string.Join('-', Hidden)}-10, {Activation}, {Cost} cost, init {Init}, {Optimizer} η = {LearningRate}" +
+        (WeightDecay > 0 ? $" λ = {WeightDecay}" : "") + $", batch {BatchSize}, {Epochs} epochs, seed {Seed}" +
+        (Dropout > 0 ? $", dropout {Dropout}" : "") + (Shift > 0 ? $", shifts ±{Shift} px" : "") +
+        (Schedule != "constant" ? $", {Schedule} schedule" : "") + (Warmup > 0 ? $" after {Warmup} warm-up epoch(s)" : "") +
+        (Standardize ? ", standardized inputs" : "");
 
     public ICostFunction CreateCost() => Cost switch
     {
@@ -32,10 +72,43 @@ internal sealed record Recipe(int[] Hidden, string Activation, string Cost, stri
         _ => throw new InvalidOperationException($"Unknown Cost {Cost}."),
     };
 
-    public Network CreateNetwork(int inputSize, int classes)
+    public IOptimizer CreateOptimizer() => Optimizer switch
+    {
+        "sgd" => new Sgd(LearningRate, WeightDecay),
+        "momentum" => new Momentum(LearningRate, 0.9f, weightDecay: WeightDecay),
+        "nesterov" => new Momentum(LearningRate, 0.9f, nesterov: true, weightDecay: WeightDecay),
+        "adagrad" => new AdaGrad(LearningRate, weightDecay: WeightDecay),
+        "rmsprop" => new RmsProp(LearningRate, weightDecay: WeightDecay),
+        "adam" => new Adam(LearningRate, weightDecay: WeightDecay),
+        "adamw" => new AdamW(LearningRate, weightDecay: WeightDecay),
+        _ => throw new InvalidOperationException($"Unknown Optimizer {Optimizer}."),
+    };
+
+    public TrainerOptions CreateTrainerOptions() => new()
+    {
+        Epochs = Epochs,
+        BatchSize = BatchSize,
+        Seed = Seed,
+        Augmentation = Shift > 0 ? new RandomShift(Shift) : null,
+        LearningRateSchedule = CreateSchedule(),
+    };
+
+    private LearningRateSchedule? CreateSchedule()
+    {
+        LearningRateSchedule? main = Schedule switch
+        {
+            "cosine" => LearningRateSchedule.Cosine(Math.Max(1, Epochs - Warmup)),
+            "step" => LearningRateSchedule.StepDecay(Math.Max(1, Epochs / 3), 0.1),
+            _ => null,
+        };
+        return Warmup > 0 ? (main ?? LearningRateSchedule.Constant).WithLinearWarmup(Warmup) : main;
+    }
+
+    public Network CreateNetwork(Dataset training, int classes)
     {
         var layers = new List<ILayer>();
-        int width = inputSize;
+        int width = training.InputSize;
+        if (Standardize) layers.Add(NeuralDescent.Layers.Standardize.Fit(training));
         Initializer? init = Init switch
         {
             "default" => null,
@@ -57,6 +130,7 @@ internal sealed record Recipe(int[] Hidden, string Activation, string Cost, stri
                 "leakyrelu" => new LeakyReLU(),
                 _ => throw new InvalidOperationException($"Unknown Activation {Activation}."),
             });
+            if (Dropout > 0) layers.Add(new Dropout(Dropout));
             width = size;
         }
         layers.Add(new Dense(width, classes, init));
