@@ -272,17 +272,30 @@ public sealed class Network
             cost.Gradient(output, targets, gradient, batchSize);
         }
 
+        Backpropagate(ws, inputs, last, batchSize, wantInputGradient: false);
+    }
+
+    /// <summary>
+    /// Runs layers <paramref name="fromLayer"/>..0 backward, starting from ∂C/∂(output of fromLayer) in ws.GradientA.
+    /// Returns ∂C/∂(network input) when <paramref name="wantInputGradient"/> (otherwise the first layer skips it).
+    /// </summary>
+    internal ReadOnlySpan<float> Backpropagate(Workspace ws, ReadOnlySpan<float> inputs, int fromLayer, int batchSize, bool wantInputGradient)
+    {
         float[] current = ws.GradientA, next = ws.GradientB;
-        for (int i = last; i >= 0; i--)
+        for (int i = fromLayer; i >= 0; i--)
         {
             ReadOnlySpan<float> layerInput = i == 0 ? inputs : ws.Activations[i - 1].AsSpan(0, batchSize * _widths[i]);
             ReadOnlySpan<float> layerOutput = ws.Activations[i].AsSpan(0, batchSize * _widths[i + 1]);
             ReadOnlySpan<float> outputGradient = current.AsSpan(0, batchSize * _widths[i + 1]);
-            Span<float> inputGradient = i == 0 ? Span<float>.Empty : next.AsSpan(0, batchSize * _widths[i]);
+            Span<float> inputGradient = i == 0 && !wantInputGradient ? Span<float>.Empty : next.AsSpan(0, batchSize * _widths[i]);
             _layers[i].Backward(layerInput, layerOutput, outputGradient, inputGradient, batchSize);
             (current, next) = (next, current);
         }
+        return wantInputGradient ? current.AsSpan(0, batchSize * _widths[0]) : default;
     }
+
+    /// <summary>The width of the activations entering layer i (i = Layers.Count: the network output).</summary>
+    internal int WidthBefore(int layer) => _widths[layer];
 
     internal static int ArgMax(ReadOnlySpan<float> values) => values.Length == 1 ? (values[0] >= 0.5f ? 1 : 0) : TensorPrimitives.IndexOfMax(values);
 

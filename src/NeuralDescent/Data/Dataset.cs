@@ -154,6 +154,21 @@ public sealed class Dataset
     }
 
     /// <summary>
+    /// A copy whose labels are randomly permuted among the samples (the memorization experiment: a network can still
+    /// fit them, so high training accuracy alone is not learning). The inputs are shared, not copied.
+    /// </summary>
+    /// <param name="seed">Seed of the permutation (data stream).</param>
+    /// <returns>The relabelled dataset.</returns>
+    /// <exception cref="InvalidOperationException">The dataset has float targets rather than labels.</exception>
+    public Dataset WithShuffledLabels(int seed)
+    {
+        if (_labels is null) throw new InvalidOperationException("Only a labelled dataset can have its labels shuffled.");
+        int[] labels = (int[])_labels.Clone();
+        Randomness.RandomGenerator.ForStream(unchecked((ulong)seed), Randomness.RandomStreamKind.Data).Shuffle(labels);
+        return new Dataset(Count, InputSize, TargetSize, _byteInputs, _floatInputs, _scale, labels, null);
+    }
+
+    /// <summary>
     /// Gathers the samples named by <paramref name="indices"/> into a batch: inputs (B × InputSize) and targets (B × TargetSize).
     /// </summary>
     internal void CopyBatch(ReadOnlySpan<int> indices, Span<float> inputs, Span<float> targets)

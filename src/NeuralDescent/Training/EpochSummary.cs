@@ -15,6 +15,9 @@ public sealed record EpochSummary(int Epoch, float TrainingLoss, double Training
     /// <summary>Accuracy on the validation split after the epoch, or null without one.</summary>
     public double? ValidationAccuracy { get; init; }
 
+    /// <summary>Per-layer gradient norms and update-to-weight ratios of the epoch (layers with parameters only).</summary>
+    public IReadOnlyList<LayerHealth> Health { get; init; } = [];
+
     /// <summary>The learning rate η of the epoch's last step.</summary>
     public float LearningRate { get; init; }
 }

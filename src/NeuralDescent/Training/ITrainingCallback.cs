@@ -27,6 +27,13 @@ public interface ITrainingCallback
     {
     }
 
+    /// <summary>When the trainer notices trouble, e.g. a layer whose gradients vanish or explode (see <see cref="TrainerOptions.VanishingGradientRms"/>).</summary>
+    /// <param name="context">The run.</param>
+    /// <param name="warning">What was seen, naming the layer.</param>
+    void OnWarning(TrainingContext context, TrainingWarning warning)
+    {
+    }
+
     /// <summary>After the last epoch, or when the run stops early (not after an exception).</summary>
     /// <param name="context">The run.</param>
     void OnTrainingEnd(TrainingContext context)

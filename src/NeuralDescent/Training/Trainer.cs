@@ -145,6 +145,7 @@ public sealed class Trainer
         IReadOnlyList<Parameter> parameters = network.Parameters;
         float baseRate = Optimizer.LearningRate;
         long step = 0;
+        var health = new HealthTracker(network);
 
         foreach (ITrainingCallback callback in Options.Callbacks) callback.OnTrainingStart(context);
         try
@@ -152,6 +153,7 @@ public sealed class Trainer
             for (int epoch = 1; epoch <= Options.Epochs && !context.StopRequested; epoch++)
             {
                 context.Epoch = epoch;
+                health.StartEpoch();
                 if (Options.Shuffle) shuffle.Shuffle(order);
                 long started = Stopwatch.GetTimestamp();
                 double lossSum = 0;
@@ -177,7 +179,7 @@ public sealed class Trainer
                     float loss = ForwardBackward(network, ws, inputs, targets, b);
                     if (!float.IsFinite(loss))
                         throw new TrainingDivergedException($"Training diverged: the {Cost.Name} loss is {loss} at epoch {epoch}, batch {batch + 1} of {batches}. The weights are those of the last good step; lower the learning rate (now {Optimizer.LearningRate}), clip gradients or normalize the inputs.", epoch, batch + 1, null);
-                    float norm = GradientNorm(network, parameters, epoch, batch + 1, batches);
+                    float norm = GradientNorm(network, parameters, health, epoch, batch + 1, batches);
                     if (Options.GradientClipNorm is float clip && norm > clip)
                     {
                         float scale = clip / norm;
@@ -197,8 +199,16 @@ public sealed class Trainer
                     if (context.StopRequested) break;
                 }
                 TimeSpan duration = Stopwatch.GetElapsedTime(started);
-                EpochSummary epochSummary = Summarize(network, training, validation, test, epoch, lossSum / seen, (double)correct / seen, duration);
+                EpochSummary epochSummary = Summarize(network, training, validation, test, epoch, lossSum / seen, (double)correct / seen, duration) with { Health = health.EndEpoch() };
                 history.Add(epochSummary);
+                foreach (LayerHealth layer in epochSummary.Health)
+                {
+                    string? kind = layer.GradientRms < Options.VanishingGradientRms ? "vanishing-gradient" : layer.GradientRms > Options.ExplodingGradientRms ? "exploding-gradient" : null;
+                    if (kind is null) continue;
+                    var warning = new TrainingWarning(epoch, layer.Layer, layer.Name, kind,
+                        $"Epoch {epoch}: the gradients of layer {layer.Layer} {layer.Name} {(kind == "vanishing-gradient" ? "vanish" : "explode")} (RMS {layer.GradientRms:G3}, threshold {(kind == "vanishing-gradient" ? Options.VanishingGradientRms : Options.ExplodingGradientRms):G3}).");
+                    foreach (ITrainingCallback callback in Options.Callbacks) callback.OnWarning(context, warning);
+                }
                 foreach (ITrainingCallback callback in Options.Callbacks) callback.OnEpochEnd(context, epochSummary);
                 progress?.Report(new TrainingProgress(epoch, Options.Epochs, batches, batches, epochSummary.TrainingLoss, epochSummary));
             }
@@ -237,12 +247,14 @@ public sealed class Trainer
     }
 
     /// <summary>‖g‖₂ over all parameters; throws, naming the layer, when a gradient is not finite.</summary>
-    private static float GradientNorm(Network network, IReadOnlyList<Parameter> parameters, int epoch, int batch, int batches)
+    private static float GradientNorm(Network network, IReadOnlyList<Parameter> parameters, HealthTracker health, int epoch, int batch, int batches)
     {
         double sum = 0;
+        health.BeginBatch();
         for (int p = 0; p < parameters.Count; p++)
         {
             float norm = TensorPrimitives.Norm(parameters[p].Gradient);
+            health.AddParameterNorm(p, norm);
             if (!float.IsFinite(norm))
             {
                 string layer = network.DescribeLayerOf(parameters[p]);
@@ -250,6 +262,74 @@ public sealed class Trainer
             }
             sum += (double)norm * norm;
         }
+        health.EndBatch();
         return (float)Math.Sqrt(sum);
+    }
+
+    /// <summary>Per-layer gradient norms (averaged over an epoch's batches) and update-to-weight ratios.</summary>
+    private sealed class HealthTracker
+    {
+        private readonly Network _network;
+        private readonly int[] _layerOf;          // parameter index → layer index
+        private readonly int[] _layers;           // layer indices with parameters
+        private readonly double[] _batchSquares;  // per layer, this batch
+        private readonly double[] _normSums;      // per layer, Σ over batches of ‖g‖
+        private readonly float[][] _start;        // parameter values at the epoch's start
+        private int _batches;
+
+        public HealthTracker(Network network)
+        {
+            _network = network;
+            var layerOf = new List<int>();
+            for (int l = 0; l < network.Layers.Count; l++)
+                foreach (Parameter _ in network.Layers[l].Parameters) layerOf.Add(l);
+            _layerOf = [.. layerOf];
+            _layers = _layerOf.Distinct().ToArray();
+            _batchSquares = new double[network.Layers.Count];
+            _normSums = new double[network.Layers.Count];
+            _start = network.Parameters.Select(p => new float[p.Length]).ToArray();
+        }
+
+        public void StartEpoch()
+        {
+            Array.Clear(_normSums);
+            _batches = 0;
+            for (int p = 0; p < _start.Length; p++) _network.Parameters[p].Values.CopyTo(_start[p]);
+        }
+
+        public void BeginBatch() => Array.Clear(_batchSquares);
+
+        public void AddParameterNorm(int parameter, float norm) => _batchSquares[_layerOf[parameter]] += (double)norm * norm;
+
+        public void EndBatch()
+        {
+            foreach (int l in _layers) _normSums[l] += Math.Sqrt(_batchSquares[l]);
+            _batches++;
+        }
+
+        public List<LayerHealth> EndEpoch()
+        {
+            var result = new List<LayerHealth>(_layers.Length);
+            foreach (int l in _layers)
+            {
+                double delta = 0, weight = 0;
+                long count = 0;
+                for (int p = 0; p < _start.Length; p++)
+                {
+                    if (_layerOf[p] != l) continue;
+                    ReadOnlySpan<float> now = _network.Parameters[p].Values;
+                    for (int i = 0; i < now.Length; i++)
+                    {
+                        double d = now[i] - _start[p][i];
+                        delta += d * d;
+                        weight += (double)_start[p][i] * _start[p][i];
+                    }
+                    count += now.Length;
+                }
+                double norm = _batches == 0 ? 0 : _normSums[l] / _batches;
+                result.Add(new LayerHealth(l, _network.Layers[l].Name, norm, norm / Math.Sqrt(Math.Max(1, count)), weight > 0 ? Math.Sqrt(delta / weight) : double.PositiveInfinity));
+            }
+            return result;
+        }
     }
 }
