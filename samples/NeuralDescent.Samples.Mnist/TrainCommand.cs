@@ -54,6 +54,7 @@ internal static class TrainCommand
             preset, layers, activation, cost, init, learningRate, batchSize, epochs, seed, optimizer, weightDecay, dropout, shift, schedule, warmup, standardize, data,
         };
         root.Subcommands.Add(Bench.BenchCommand.Create(data));
+        root.Subcommands.Add(Explain.ExplainCommand.Create(data));
         root.SetAction((parse, cancellationToken) =>
         {
             Recipe basis = Recipe.Presets[parse.GetValue(preset)!];
