@@ -68,6 +68,22 @@ public abstract class StatefulOptimizer : IOptimizer
         _job.Clear();
     }
 
+    /// <summary>The state of every parameter in <paramref name="parameters"/> order (empty arrays for parameters not yet stepped), for checkpoints.</summary>
+    internal float[][][] ExportState(IReadOnlyList<Parameter> parameters) =>
+        parameters.Select(p => _state.TryGetValue(p, out float[][]? s) ? s : []).ToArray();
+
+    /// <summary>Restores a checkpoint: the step count t and each parameter's state buffers.</summary>
+    internal void ImportState(long stepCount, IReadOnlyList<Parameter> parameters, float[][][] state)
+    {
+        _state.Clear();
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            if (state[i].Length == 0) continue;
+            _state[parameters[i]] = state[i].Select(b => (float[])b.Clone()).ToArray();
+        }
+        StepCount = stepCount;
+    }
+
     /// <summary>Updates below this many values stay on one thread.</summary>
     private const long ParallelThreshold = 1L << 16;
 

@@ -40,7 +40,7 @@ public static class ModelFile
         AtomicFile.Write(path, stream => SafeTensors.Write(stream, tensors, metadata), wrap);
     }
 
-    /// <summary>Loads a network saved by <see cref="Save(Network, string)"/>.</summary>
+    /// <summary>Loads a network saved by <see cref="Save(Network, string)"/> (or the network of a <see cref="Checkpoint"/>).</summary>
     /// <param name="path">The file.</param>
     /// <returns>The network, with the saved weights.</returns>
     /// <exception cref="InvalidDataException">The file is not a valid model: a bad header length, invalid JSON or UTF-8, an unknown dtype, offsets that overlap, leave gaps or run past the end, duplicate names, a missing or unknown architecture, or tensors whose shapes do not match it. The message names the file and the problem.</exception>
@@ -48,6 +48,9 @@ public static class ModelFile
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         (List<Tensor> tensors, Dictionary<string, string> metadata) = SafeTensors.Read(path);
+        // A checkpoint is also a model: its optimizer and trainer tensors are skipped.
+        if (metadata.ContainsKey("neuraldescent.checkpoint.epoch"))
+            tensors.RemoveAll(t => t.Name.StartsWith("optimizer.", StringComparison.Ordinal) || t.Name.StartsWith("trainer.", StringComparison.Ordinal));
         return Build(path, tensors, metadata);
     }
 

@@ -141,16 +141,31 @@ public sealed class Trainer
         int batches = (order.Length + batchSize - 1) / batchSize;
         Network.Workspace ws = network.WorkspaceFor(batchSize);
         RandomGenerator shuffle = RandomGenerator.ForStream(seed, RandomStreamKind.Shuffle);
-        network.SetTrainingRandom(RandomGenerator.ForStream(seed, RandomStreamKind.Dropout));
         IReadOnlyList<Parameter> parameters = network.Parameters;
         float baseRate = Optimizer.LearningRate;
         long step = 0;
+        int firstEpoch = 1;
+        RandomGenerator dropoutRandom = RandomGenerator.ForStream(seed, RandomStreamKind.Dropout);
+        if (Options.ResumeFrom is Serialization.Checkpoint checkpoint)
+        {
+            checkpoint.Restore(network, Optimizer, order.Length);
+            checkpoint.Order.CopyTo(order, 0);
+            shuffle = RandomGenerator.FromState(checkpoint.Shuffle);
+            dropoutRandom = RandomGenerator.FromState(checkpoint.Dropout);
+            dataRandom = RandomGenerator.FromState(checkpoint.Data);
+            baseRate = checkpoint.BaseLearningRate;
+            Optimizer.LearningRate = baseRate;
+            step = checkpoint.Step;
+            firstEpoch = checkpoint.Epoch + 1;
+        }
+        network.SetTrainingRandom(dropoutRandom);
         var health = new HealthTracker(network);
+        context.Capture = () => Serialization.Checkpoint.Capture(network, Optimizer, context.Epoch, step, baseRate, shuffle, dropoutRandom, dataRandom, order);
 
         foreach (ITrainingCallback callback in Options.Callbacks) callback.OnTrainingStart(context);
         try
         {
-            for (int epoch = 1; epoch <= Options.Epochs && !context.StopRequested; epoch++)
+            for (int epoch = firstEpoch; epoch <= Options.Epochs && !context.StopRequested; epoch++)
             {
                 context.Epoch = epoch;
                 health.StartEpoch();

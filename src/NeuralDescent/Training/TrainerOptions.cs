@@ -41,6 +41,13 @@ public sealed record TrainerOptions
     /// <summary>A layer whose epoch-mean gradient RMS exceeds this raises an <c>exploding-gradient</c> warning; default 10.</summary>
     public double ExplodingGradientRms { get; init; } = 10;
 
+    /// <summary>
+    /// Continue the run saved in this checkpoint: the network's weights, the optimizer's state, the schedule position,
+    /// the sample order and the random streams are restored, and training goes on from the checkpoint's epoch + 1 up to
+    /// <see cref="Epochs"/>. Use the same data, seed, options and optimizer type as the original run. Default null.
+    /// </summary>
+    public Serialization.Checkpoint? ResumeFrom { get; init; }
+
     /// <summary>Callbacks called at training start, batch ends, epoch ends and training end, in order; default none.</summary>
     public IReadOnlyList<ITrainingCallback> Callbacks { get; init; } = [];
 }

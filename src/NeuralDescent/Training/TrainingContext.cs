@@ -43,6 +43,17 @@ public sealed class TrainingContext
     /// <summary>Why training stopped early, if a callback said.</summary>
     public string? StopReason { get; private set; }
 
+    /// <summary>Captures the run's state at the end of the current epoch (set by the trainer).</summary>
+    internal Func<Serialization.Checkpoint>? Capture { get; set; }
+
+    /// <summary>Writes a resumable checkpoint of the run as it stands (call it from <see cref="ITrainingCallback.OnEpochEnd"/>).</summary>
+    /// <param name="path">The file to create or replace, atomically.</param>
+    public void SaveCheckpoint(string path)
+    {
+        Func<Serialization.Checkpoint> capture = Capture ?? throw new InvalidOperationException("Checkpoints can be taken only while Trainer.Fit runs.");
+        capture().Save(path);
+    }
+
     /// <summary>Ends training after the current batch or epoch.</summary>
     /// <param name="reason">Recorded in <see cref="TrainingHistory.StopReason"/>.</param>
     public void RequestStop(string reason)
