@@ -38,6 +38,7 @@ internal static class TrainCommand
         dropout.Validators.Add(r => { if (r.GetValueOrDefault<float?>() is float v && !(v >= 0 && v < 1)) r.AddError($"--dropout must be in [0, 1), got {v}."); });
         shift.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is int v && (v < 0 || v > 27)) r.AddError($"--shift must be between 0 and 27, got {v}."); });
         warmup.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is double v && !(v >= 0 && double.IsFinite(v))) r.AddError($"--warmup must be ≥ 0, got {v}."); });
+        var save = new Option<string?>("--save") { Description = "After training, save the model to this file (safetensors, written atomically)." };
         var data = new Option<string?>("--data", "-d") { Recursive = true, Description = "Folder with the four MNIST IDX files (raw or .gz). Default: the repository's data/mnist." };
 
         learningRate.Validators.Add(r => { if (r.GetValueOrDefault<float?>() is float v && !(v > 0 && float.IsFinite(v))) r.AddError($"--learning-rate must be a positive number, got {v}."); });
@@ -51,10 +52,11 @@ internal static class TrainCommand
 
         var root = new RootCommand("Train a neural network on MNIST with NeuralDescent and report what it learned.")
         {
-            preset, layers, activation, cost, init, learningRate, batchSize, epochs, seed, optimizer, weightDecay, dropout, shift, schedule, warmup, standardize, data,
+            preset, layers, activation, cost, init, learningRate, batchSize, epochs, seed, optimizer, weightDecay, dropout, shift, schedule, warmup, standardize, save, data,
         };
         root.Subcommands.Add(Bench.BenchCommand.Create(data));
         root.Subcommands.Add(Explain.ExplainCommand.Create(data));
+        root.Subcommands.Add(PredictCommand.Create());
         root.SetAction((parse, cancellationToken) =>
         {
             Recipe basis = Recipe.Presets[parse.GetValue(preset)!];
@@ -76,7 +78,7 @@ internal static class TrainCommand
                 Warmup = parse.GetValue(warmup) ?? basis.Warmup,
                 Standardize = parse.GetValue(standardize) ?? basis.Standardize,
             };
-            return Task.FromResult(Run(recipe, parse.GetValue(data), cancellationToken));
+            return Task.FromResult(Run(recipe, parse.GetValue(data), parse.GetValue(save), cancellationToken));
         });
         return root;
     }
@@ -92,7 +94,7 @@ internal static class TrainCommand
         return sizes;
     }
 
-    private static int Run(Recipe recipe, string? dataOption, CancellationToken cancellationToken)
+    private static int Run(Recipe recipe, string? dataOption, string? savePath, CancellationToken cancellationToken)
     {
         string? directory = dataOption ?? DataLocator.FindMnist();
         if (directory is null)
@@ -147,6 +149,19 @@ internal static class TrainCommand
         double minutes = history.Epochs.Sum(e => e.Duration.TotalMinutes);
         AnsiConsole.MarkupLineInterpolated($"[bold]Final test accuracy: {test.Accuracy:P2}[/] ({test.Correct:N0} of {test.Count:N0}), test loss {test.Loss:F4}, top-5 {test.TopKAccuracy:P2}; training time {minutes:F2} min{(history.Cancelled ? " (stopped early)" : "")}");
         ConsoleReport.PrintConfusionMatrix(test.Confusion!);
+        if (savePath is not null)
+        {
+            try
+            {
+                NeuralDescent.Serialization.ModelFile.Save(network, savePath);
+                AnsiConsole.MarkupLineInterpolated($"Saved the model to {savePath}; try: predict --model {savePath} --idx data/mnist/t10k-images-idx3-ubyte.gz");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"error: cannot save the model to '{savePath}': {e.Message}");
+                return ExitCodes.Failure;
+            }
+        }
         return ExitCodes.Success;
     }
 }
