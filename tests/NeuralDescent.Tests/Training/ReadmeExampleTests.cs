@@ -2,6 +2,7 @@ using NeuralDescent.Costs;
 using NeuralDescent.Data;
 using NeuralDescent.Layers;
 using NeuralDescent.Optimizers;
+using NeuralDescent.Serialization;
 using NeuralDescent.Training;
 using NeuralDescent.Tests.Support;
 
@@ -62,5 +63,32 @@ public class ReadmeExampleTests(MnistFixture fixture)
         test.Accuracy.Should().BeGreaterThan(0.85);
         test.TopKAccuracy.Should().BeGreaterThan(test.Accuracy);
         test.Confusion!.Recall(9).Should().BeInRange(0, 1);
+    }
+
+    [Fact]
+    public void SavingAndResumingExample_Runs()
+    {
+        var mnist = new DataSplit(fixture.Data.Training.Slice(0, 2000), fixture.Data.Test.Slice(0, 500));
+        string dir = Directory.CreateTempSubdirectory("nd-readme-").FullName;
+        try
+        {
+            var network = new Network(seed: 1, new Dense(784, 32), new ReLU(), new Dense(32, 10), new Softmax());
+            string model = Path.Combine(dir, "mnist.safetensors");
+            ModelFile.Save(network, model);
+            Network again = ModelFile.Load(model);
+            again.ToString().Should().Be(network.ToString());
+
+            var cost = new CrossEntropyCost();
+            var options = new TrainerOptions { Epochs = 4, BatchSize = 128, Callbacks = [new ModelCheckpoint(Path.Combine(dir, "epoch-{epoch}.safetensors"))] };
+            new Trainer(cost, new Adam(), options).Fit(network, mnist);
+            var resume = options with { ResumeFrom = Checkpoint.Load(Path.Combine(dir, "epoch-2.safetensors")) };
+            TrainingHistory rest = new Trainer(cost, new Adam(), resume).Fit(again, mnist);
+            rest.Epochs.Select(e => e.Epoch).Should().Equal(3, 4);
+            again.Parameters.SelectMany(p => p.Values.ToArray()).Should().Equal(network.Parameters.SelectMany(p => p.Values.ToArray()));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }
