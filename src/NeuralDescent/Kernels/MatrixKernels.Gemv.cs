@@ -61,7 +61,7 @@ internal static unsafe partial class MatrixKernels
     private static void GemvRows(int i0, int i1, int k, float* w, float* x, float* bias, float* y)
     {
         int i = i0;
-        for (; i + 4 <= i1; i += 4) Dot4(k, w + (long)i * k, x, bias == null ? null : bias + i, y + i);
+        for (; i + 4 <= i1; i += 4) Dot4(k, w + (long)i * k, k, x, bias == null ? null : bias + i, y + i);
         for (; i < i1; i++)
         {
             float* row = w + (long)i * k;
@@ -70,11 +70,11 @@ internal static unsafe partial class MatrixKernels
         }
     }
 
-    /// <summary>y[0..4] = rows 0..3 of w (stride k) · x (+ bias): eight independent Vector256 chains.</summary>
+    /// <summary>y[0..4] = rows 0..3 of w (row stride ldw) · x, each over k values (+ bias when not null): eight independent Vector256 chains.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Dot4(int k, float* w, float* x, float* bias, float* y)
+    private static void Dot4(int k, float* w, int ldw, float* x, float* bias, float* y)
     {
-        float* w1 = w + k, w2 = w + 2L * k, w3 = w + 3L * k;
+        float* w1 = w + ldw, w2 = w + 2L * ldw, w3 = w + 3L * ldw;
         Vector256<float> a0 = default, a1 = default, b0 = default, b1 = default, c0 = default, c1 = default, d0 = default, d1 = default;
         int p = 0;
         for (; p + 16 <= k; p += 16)
