@@ -9,6 +9,11 @@ if (args.Length >= 3 && args[0] == "profile-fit")
     FitProfile.Run(args[1], args[2], args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount);
     return;
 }
+if (args.Length >= 2 && args[0] == "profile" && args[1] == "I2")
+{
+    PredictBatchProfile.Run(args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount);
+    return;
+}
 if (args.Length >= 2 && args[0] == "profile" && args[1] == "I1")
 {
     PredictProfile.Run(args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount);

@@ -142,3 +142,44 @@ internal static class FitProfile
         Console.WriteLine($"{w.Name} on {data}, {threads} thread(s): " + string.Join(", ", history.Epochs.Select(e => e.Duration.TotalSeconds.ToString("F3", CultureInfo.InvariantCulture))) + " s per epoch");
     }
 }
+
+/// <summary>Where the time of I2 (PredictBatch of 10,000 images through the W1 network) goes, layer by layer.</summary>
+internal static class PredictBatchProfile
+{
+    public static void Run(int threads)
+    {
+        ComputeOptions.ThreadCount = threads;
+        Network network = MnistSample.Bench.Workload.W1.CreateNetwork();
+        const int n = 10_000;
+        var random = new NeuralDescent.Randomness.RandomGenerator(1);
+        float[] x = Enumerable.Range(0, n * 784).Select(_ => random.NextSingle()).ToArray();
+        var y = new float[n * 10];
+        for (int i = 0; i < 5; i++) network.PredictBatch(x, y, n);
+        Network.Workspace ws = network.WorkspaceFor(n);
+        var layerTimes = network.Layers.Select(_ => new List<double>()).ToArray();
+        var totals = new List<double>();
+        for (int round = 0; round < 15; round++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            network.PredictBatch(x, y, n);
+            totals.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            ReadOnlySpan<float> current = x;
+            for (int i = 0; i < network.Layers.Count; i++)
+            {
+                int width = ws.Activations[i].Length / ws.Capacity;
+                Span<float> output = ws.Activations[i].AsSpan(0, n * width);
+                long t0 = Stopwatch.GetTimestamp();
+                network.Layers[i].Forward(current, output, n, training: false);
+                layerTimes[i].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                current = output;
+            }
+        }
+        totals.Sort();
+        for (int i = 0; i < layerTimes.Length; i++)
+        {
+            layerTimes[i].Sort();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {network.Layers[i].Name,-16} {layerTimes[i][layerTimes[i].Count / 2],8:F2} ms"));
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"PredictBatch(10,000): median {totals[totals.Count / 2]:F2} ms on {threads} thread(s)"));
+    }
+}

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using NeuralDescent.Kernels.Common;
 
 namespace NeuralDescent.Kernels;
 
@@ -41,5 +42,34 @@ internal static unsafe partial class MatrixKernels
         int p = 0;
         for (; p + 8 <= k; p += 8) s = Vector256.FusedMultiplyAdd(Vector256.Load(a + p), Vector256.Load(b + p), s);
         return Vector256.Sum(s) + DotTail(a, b, p, k);
+    }
+
+    /// <summary>The skinny A·Bᵀ split into fixed row ranges of C.</summary>
+    private sealed class DotNtJob : IParallelJob
+    {
+        private int _m, _n, _k, _lda, _ldb, _ldc;
+        private bool _accumulate;
+        private float* _a, _b, _c;
+
+        public void Set(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+        {
+            (_m, _n, _k, _lda, _ldb, _ldc, _accumulate) = (m, n, k, lda, ldb, ldc, accumulate);
+            _a = a;
+            _b = b;
+            _c = c;
+        }
+
+        public void Clear()
+        {
+            _a = null;
+            _b = null;
+            _c = null;
+        }
+
+        public void RunPart(int part, int parts)
+        {
+            int i0 = (int)((long)_m * part / parts), i1 = (int)((long)_m * (part + 1) / parts);
+            if (i1 > i0) GemmDotNt(i1 - i0, _n, _k, _a + (long)i0 * _lda, _lda, _b, _ldb, _c + (long)i0 * _ldc, _ldc, _accumulate);
+        }
     }
 }

@@ -22,6 +22,7 @@ internal static unsafe partial class MatrixKernels
     internal const long ParallelThreshold = 1L << 18;
 
     [ThreadStatic] private static GemmJob? t_job;
+    [ThreadStatic] private static DotNtJob? t_dotJob;
 
     private static void GemmBlocked(bool transposeA, bool transposeB, int m, int n, int k,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate)
@@ -32,9 +33,17 @@ internal static unsafe partial class MatrixKernels
         {
             int threads = ComputeOptions.ThreadCount;
             long work = (long)m * n * k;
-            if (!transposeA && transposeB && n <= Nr && k >= 16 && work < ParallelThreshold)
+            if (!transposeA && transposeB && n <= Nr && k >= 16)
             {
-                GemmDotNt(m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate);
+                if (threads == 1 || work < ParallelThreshold)
+                {
+                    GemmDotNt(m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate);
+                    return;
+                }
+                DotNtJob dot = t_dotJob ??= new DotNtJob();
+                dot.Set(m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate);
+                WorkerPool.Run(dot, Math.Min(threads, m));
+                dot.Clear();
                 return;
             }
             if (threads == 1 || work < ParallelThreshold)
@@ -109,8 +118,11 @@ internal static unsafe partial class MatrixKernels
         float* pa0, int lda, float* pb0, int ldb, float* pc0, int ldc, bool accumulate)
     {
         // K is split into near-equal chunks of at most KcMax, rounded up to a multiple of 4 for the unrolled kernels.
-        int kChunks = (k + KcMax - 1) / KcMax;
-        int kcNominal = Math.Min(KcMax, (((k + kChunks - 1) / kChunks) + 3) & ~3);
+        // Tall products (large batches, inference) take K in one block of up to KcTall: C is then written once instead
+        // of once per K block, and A's rows stream from memory once, in order.
+        int kcLimit = m >= TallM ? KcTall : KcMax;
+        int kChunks = (k + kcLimit - 1) / kcLimit;
+        int kcNominal = Math.Min(kcLimit, (((k + kChunks - 1) / kChunks) + 3) & ~3);
         // When every chunk is a multiple of 4, full 6-row panels of A are read in place (no packing):
         // a row-major A row by row, a transposed A six contiguous values per k. Edge panels are always packed.
         bool inPlaceA = (k & 3) == 0;

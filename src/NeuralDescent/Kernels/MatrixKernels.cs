@@ -26,6 +26,8 @@ internal static partial class MatrixKernels
     internal const int Nr = 16;
     internal const int KcMax = 256;
     internal const int Mc = 72;
+    internal const int KcTall = 1024;
+    internal const int TallM = 1024;
 
     /// <summary>When false, every kernel runs its scalar reference path (tests flip it to cover the fallback).</summary>
     internal static bool SimdEnabled { get; set; } = Fma.IsSupported && Avx.IsSupported && Vector256.IsHardwareAccelerated;
