@@ -162,16 +162,6 @@ internal static class ElementwiseKernels
         return max + Math.Log(sum);
     }
 
-    /// <summary>Adds <paramref name="bias"/> (length width) to every row of a rows×width matrix.</summary>
-    public static void AddRowVector(Span<float> matrix, ReadOnlySpan<float> bias, int rows, int width)
-    {
-        for (int r = 0; r < rows; r++)
-        {
-            Span<float> row = matrix.Slice(r * width, width);
-            TensorPrimitives.Add(row, bias, row);
-        }
-    }
-
     /// <summary>sums (length width) += Σ over rows of a rows×width matrix (the bias gradient).</summary>
     public static void AccumulateColumnSums(ReadOnlySpan<float> matrix, Span<float> sums, int rows, int width)
     {

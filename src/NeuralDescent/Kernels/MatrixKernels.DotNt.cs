@@ -11,28 +11,33 @@ internal static unsafe partial class MatrixKernels
     /// rows run contiguously along k, so nothing is packed and no lanes are wasted on padding columns.
     /// C[i, j] (+)= Σₚ A[i, p]·B[j, p], four columns at a time through the GEMV kernel.
     /// </summary>
-    private static void GemmDotNt(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+    private static void GemmDotNt(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias)
     {
         for (int i = 0; i < m; i++)
         {
             float* ai = a + (long)i * lda;
             float* ci = c + (long)i * ldc;
             int j = 0;
-            for (; j + 4 <= n; j += 4) Dot1x4(k, ai, b + (long)j * ldb, ldb, ci + j, accumulate);
+            for (; j + 4 <= n; j += 4) Dot1x4(k, ai, b + (long)j * ldb, ldb, ci + j, accumulate, bias == null ? null : bias + j);
             for (; j < n; j++)
             {
                 float sum = DotVector(k, ai, b + (long)j * ldb);
-                ci[j] = accumulate ? ci[j] + sum : sum;
+                if (accumulate) sum += ci[j];
+                ci[j] = bias == null ? sum : sum + bias[j];
             }
         }
     }
 
     /// <summary>c[0..4] (+)= a · rows 0..3 of b (row stride ldb): the GEMV kernel's four dot products.</summary>
-    private static void Dot1x4(int k, float* a, float* b, int ldb, float* c, bool accumulate)
+    private static void Dot1x4(int k, float* a, float* b, int ldb, float* c, bool accumulate, float* bias)
     {
         float* sums = stackalloc float[4];
         Dot4(k, b, ldb, a, null, sums);
-        for (int j = 0; j < 4; j++) c[j] = accumulate ? c[j] + sums[j] : sums[j];
+        for (int j = 0; j < 4; j++)
+        {
+            float v = accumulate ? sums[j] + c[j] : sums[j];
+            c[j] = bias == null ? v : v + bias[j];
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -49,10 +54,11 @@ internal static unsafe partial class MatrixKernels
     {
         private int _m, _n, _k, _lda, _ldb, _ldc;
         private bool _accumulate;
-        private float* _a, _b, _c;
+        private float* _a, _b, _c, _bias;
 
-        public void Set(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+        public void Set(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias)
         {
+            _bias = bias;
             (_m, _n, _k, _lda, _ldb, _ldc, _accumulate) = (m, n, k, lda, ldb, ldc, accumulate);
             _a = a;
             _b = b;
@@ -64,12 +70,13 @@ internal static unsafe partial class MatrixKernels
             _a = null;
             _b = null;
             _c = null;
+            _bias = null;
         }
 
         public void RunPart(int part, int parts)
         {
             int i0 = (int)((long)_m * part / parts), i1 = (int)((long)_m * (part + 1) / parts);
-            if (i1 > i0) GemmDotNt(i1 - i0, _n, _k, _a + (long)i0 * _lda, _lda, _b, _ldb, _c + (long)i0 * _ldc, _ldc, _accumulate);
+            if (i1 > i0) GemmDotNt(i1 - i0, _n, _k, _a + (long)i0 * _lda, _lda, _b, _ldb, _c + (long)i0 * _ldc, _ldc, _accumulate, _bias);
         }
     }
 }

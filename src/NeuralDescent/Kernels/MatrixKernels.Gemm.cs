@@ -25,34 +25,36 @@ internal static unsafe partial class MatrixKernels
     [ThreadStatic] private static DotNtJob? t_dotJob;
 
     private static void GemmBlocked(bool transposeA, bool transposeB, int m, int n, int k,
-        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate)
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate, ReadOnlySpan<float> bias)
     {
         fixed (float* pa = a)
         fixed (float* pb = b)
         fixed (float* pc = c)
+        fixed (float* pbias0 = bias)
         {
+            float* pbias = bias.IsEmpty ? null : pbias0;
             int threads = ComputeOptions.ThreadCount;
             long work = (long)m * n * k;
             if (!transposeA && transposeB && n <= Nr && k >= 16)
             {
                 if (threads == 1 || work < ParallelThreshold)
                 {
-                    GemmDotNt(m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate);
+                    GemmDotNt(m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, pbias);
                     return;
                 }
                 DotNtJob dot = t_dotJob ??= new DotNtJob();
-                dot.Set(m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate);
+                dot.Set(m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, pbias);
                 WorkerPool.Run(dot, Math.Min(threads, m));
                 dot.Clear();
                 return;
             }
             if (threads == 1 || work < ParallelThreshold)
             {
-                GemmCore(transposeA, transposeB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate);
+                GemmCore(transposeA, transposeB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, pbias);
                 return;
             }
             GemmJob job = t_job ??= new GemmJob();
-            job.Set(transposeA, transposeB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate);
+            job.Set(transposeA, transposeB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, pbias);
             int parts = Math.Min(threads, job.MaxParts);
             WorkerPool.Run(job, parts);
             job.Clear();
@@ -68,12 +70,13 @@ internal static unsafe partial class MatrixKernels
     {
         private bool _ta, _tb, _accumulate, _splitN;
         private int _m, _n, _k, _lda, _ldb, _ldc;
-        private float* _a, _b, _c;
+        private float* _a, _b, _c, _bias;
 
         public int MaxParts => _splitN ? (_n + Nr - 1) / Nr : (_m + Mr - 1) / Mr;
 
-        public void Set(bool ta, bool tb, int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+        public void Set(bool ta, bool tb, int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias)
         {
+            _bias = bias;
             (_ta, _tb, _m, _n, _k, _lda, _ldb, _ldc, _accumulate) = (ta, tb, m, n, k, lda, ldb, ldc, accumulate);
             _a = a;
             _b = b;
@@ -89,6 +92,7 @@ internal static unsafe partial class MatrixKernels
             _a = null;
             _b = null;
             _c = null;
+            _bias = null;
         }
 
         public void RunPart(int part, int parts)
@@ -100,7 +104,7 @@ internal static unsafe partial class MatrixKernels
                 int j1 = Math.Min(_n, (int)((long)panels * (part + 1) / parts) * Nr);
                 if (j1 <= j0) return;
                 float* b = _tb ? _b + (long)j0 * _ldb : _b + j0;
-                GemmCore(_ta, _tb, _m, j1 - j0, _k, _a, _lda, b, _ldb, _c + j0, _ldc, _accumulate);
+                GemmCore(_ta, _tb, _m, j1 - j0, _k, _a, _lda, b, _ldb, _c + j0, _ldc, _accumulate, _bias == null ? null : _bias + j0);
             }
             else
             {
@@ -109,13 +113,13 @@ internal static unsafe partial class MatrixKernels
                 int i1 = Math.Min(_m, (int)((long)panels * (part + 1) / parts) * Mr);
                 if (i1 <= i0) return;
                 float* a = _ta ? _a + i0 : _a + (long)i0 * _lda;
-                GemmCore(_ta, _tb, i1 - i0, _n, _k, a, _lda, _b, _ldb, _c + (long)i0 * _ldc, _ldc, _accumulate);
+                GemmCore(_ta, _tb, i1 - i0, _n, _k, a, _lda, _b, _ldb, _c + (long)i0 * _ldc, _ldc, _accumulate, _bias);
             }
         }
     }
 
     private static void GemmCore(bool transposeA, bool transposeB, int m, int n, int k,
-        float* pa0, int lda, float* pb0, int ldb, float* pc0, int ldc, bool accumulate)
+        float* pa0, int lda, float* pb0, int ldb, float* pc0, int ldc, bool accumulate, float* bias)
     {
         // K is split into near-equal chunks of at most KcMax, rounded up to a multiple of 4 for the unrolled kernels.
         // Tall products (large batches, inference) take K in one block of up to KcTall: C is then written once instead
@@ -142,6 +146,7 @@ internal static unsafe partial class MatrixKernels
                 int kc = Math.Min(kcNominal, k - pc);
                 int kcp = (kc + 3) & ~3;
                 bool acc = accumulate || pc > 0;
+                bool last = pc + kc >= k; // the epilogue (bias) is applied on the last K block only
                 PackB(transposeB, pb0, ldb, pc, kc, kcp, n, packedB);
                 for (int ic = 0; ic < m; ic += Mc)
                 {
@@ -160,12 +165,13 @@ internal static unsafe partial class MatrixKernels
                     {
                         int nr = Math.Min(Nr, n - jr);
                         float* bPanel = packedB + (jr / Nr) * Nr * kcp;
+                        float* epilogue = last && bias != null ? bias + jr : null;
                         for (int ir = 0; ir < mc; ir += Mr)
                         {
                             if (wide && nr == Nr && ir + 2 * Mr <= mc)
                             {
                                 float* pair = packedA + (ir / Mr) * Mr * kcp;
-                                Kernel12x16Vector512(kcp, pair, pair + Mr * kcp, bPanel, pc0 + (long)(ic + ir) * ldc + jr, ldc, acc);
+                                Kernel12x16Vector512(kcp, pair, pair + Mr * kcp, bPanel, pc0 + (long)(ic + ir) * ldc + jr, ldc, acc, epilogue);
                                 ir += Mr; // the loop adds the second panel's Mr
                                 continue;
                             }
@@ -177,23 +183,23 @@ internal static unsafe partial class MatrixKernels
                             if (inPlaceA && mr == Mr)
                             {
                                 if (transposeA)
-                                    Kernel6x16(kcp, pa0 + (long)pc * lda + ic + ir, lda, bPanel, cTarget, ldTarget, accTarget);
+                                    Kernel6x16(kcp, pa0 + (long)pc * lda + ic + ir, lda, bPanel, cTarget, ldTarget, accTarget, nr == Nr ? epilogue : null);
                                 else
-                                    KernelRows6x16(kcp, pa0 + (long)(ic + ir) * lda + pc, lda, bPanel, cTarget, ldTarget, accTarget);
+                                    KernelRows6x16(kcp, pa0 + (long)(ic + ir) * lda + pc, lda, bPanel, cTarget, ldTarget, accTarget, nr == Nr ? epilogue : null);
                             }
                             else
                             {
                                 float* aPanel = packedA + (inPlaceA ? 0 : (ir / Mr) * Mr * kcp);
                                 if (mr == Mr && nr == Nr)
                                 {
-                                    Kernel6x16(kcp, aPanel, Mr, bPanel, cTile, ldc, acc);
+                                    Kernel6x16(kcp, aPanel, Mr, bPanel, cTile, ldc, acc, epilogue);
                                     continue;
                                 }
-                                Kernel6x16(kcp, aPanel, Mr, bPanel, tile, Nr, false);
-                                MergeTile(tile, cTile, ldc, mr, nr, acc);
+                                Kernel6x16(kcp, aPanel, Mr, bPanel, tile, Nr, false, null);
+                                MergeTile(tile, cTile, ldc, mr, nr, acc, epilogue);
                                 continue;
                             }
-                            if (nr != Nr) MergeTile(tile, cTile, ldc, mr, nr, acc);
+                            if (nr != Nr) MergeTile(tile, cTile, ldc, mr, nr, acc, epilogue);
                         }
                     }
                 }
@@ -201,14 +207,17 @@ internal static unsafe partial class MatrixKernels
         }
     }
 
-    private static void MergeTile(float* tile, float* c, int ldc, int mr, int nr, bool accumulate)
+    private static void MergeTile(float* tile, float* c, int ldc, int mr, int nr, bool accumulate, float* bias)
     {
         for (int i = 0; i < mr; i++)
         {
             float* src = tile + i * Nr;
             float* dst = c + (long)i * ldc;
-            if (accumulate) for (int j = 0; j < nr; j++) dst[j] += src[j];
-            else for (int j = 0; j < nr; j++) dst[j] = src[j];
+            for (int j = 0; j < nr; j++)
+            {
+                float v = accumulate ? src[j] + dst[j] : src[j];
+                dst[j] = bias == null ? v : v + bias[j];
+            }
         }
     }
 
@@ -298,7 +307,7 @@ internal static unsafe partial class MatrixKernels
     /// Twelve Vector256 accumulators, two B vectors and one broadcast per row; one hot loop, unrolled ×4 by hand.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x16(int kc, float* a, int aStride, float* b, float* c, int ldc, bool accumulate)
+    private static void Kernel6x16(int kc, float* a, int aStride, float* b, float* c, int ldc, bool accumulate, float* bias)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -337,7 +346,7 @@ internal static unsafe partial class MatrixKernels
             a += s4;
             b += 64;
         }
-        StoreTile(c, ldc, accumulate, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+        StoreTile(c, ldc, accumulate, bias, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
     }
 
     /// <summary>
@@ -345,7 +354,7 @@ internal static unsafe partial class MatrixKernels
     /// Same arithmetic, order and register use as <see cref="Kernel6x16"/>; kc a multiple of 4.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void KernelRows6x16(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate)
+    private static void KernelRows6x16(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate, float* bias)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -384,32 +393,36 @@ internal static unsafe partial class MatrixKernels
             a += 4;
             b += 64;
         }
-        StoreTile(c, ldc, accumulate, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+        StoreTile(c, ldc, accumulate, bias, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
     }
 
+    /// <summary>C = acc (+ C when accumulating) (+ bias when given, one value per column): the tile's epilogue.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreTile(float* c, int ldc, bool accumulate,
+    private static void StoreTile(float* c, int ldc, bool accumulate, float* bias,
         Vector256<float> c00, Vector256<float> c01, Vector256<float> c10, Vector256<float> c11, Vector256<float> c20, Vector256<float> c21,
         Vector256<float> c30, Vector256<float> c31, Vector256<float> c40, Vector256<float> c41, Vector256<float> c50, Vector256<float> c51)
     {
         if (accumulate)
         {
-            Store(c, c00 + Load(c), c01 + Load(c + 8)); c += ldc;
-            Store(c, c10 + Load(c), c11 + Load(c + 8)); c += ldc;
-            Store(c, c20 + Load(c), c21 + Load(c + 8)); c += ldc;
-            Store(c, c30 + Load(c), c31 + Load(c + 8)); c += ldc;
-            Store(c, c40 + Load(c), c41 + Load(c + 8)); c += ldc;
-            Store(c, c50 + Load(c), c51 + Load(c + 8));
+            c00 += Load(c); c01 += Load(c + 8);
+            c10 += Load(c + ldc); c11 += Load(c + ldc + 8);
+            c20 += Load(c + 2 * ldc); c21 += Load(c + 2 * ldc + 8);
+            c30 += Load(c + 3 * ldc); c31 += Load(c + 3 * ldc + 8);
+            c40 += Load(c + 4 * ldc); c41 += Load(c + 4 * ldc + 8);
+            c50 += Load(c + 5 * ldc); c51 += Load(c + 5 * ldc + 8);
         }
-        else
+        if (bias != null)
         {
-            Store(c, c00, c01); c += ldc;
-            Store(c, c10, c11); c += ldc;
-            Store(c, c20, c21); c += ldc;
-            Store(c, c30, c31); c += ldc;
-            Store(c, c40, c41); c += ldc;
-            Store(c, c50, c51);
+            Vector256<float> b0 = Load(bias), b1 = Load(bias + 8);
+            c00 += b0; c01 += b1; c10 += b0; c11 += b1; c20 += b0; c21 += b1;
+            c30 += b0; c31 += b1; c40 += b0; c41 += b1; c50 += b0; c51 += b1;
         }
+        Store(c, c00, c01); c += ldc;
+        Store(c, c10, c11); c += ldc;
+        Store(c, c20, c21); c += ldc;
+        Store(c, c30, c31); c += ldc;
+        Store(c, c40, c41); c += ldc;
+        Store(c, c50, c51);
     }
 
     /// <summary>Whether GEMMs use the 12×16 Vector512 kernel; on by default where Vector512 is hardware-accelerated (tests force it on to check it).</summary>
@@ -421,7 +434,7 @@ internal static unsafe partial class MatrixKernels
     /// accumulators per k; kc a multiple of 4.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel12x16Vector512(int kc, float* a0, float* a1, float* b, float* c, int ldc, bool accumulate)
+    private static void Kernel12x16Vector512(int kc, float* a0, float* a1, float* b, float* c, int ldc, bool accumulate, float* bias)
     {
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
         Vector512<float> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
@@ -444,23 +457,27 @@ internal static unsafe partial class MatrixKernels
             a1 += 6;
             b += 16;
         }
-        Store512(c, accumulate, c0); c += ldc;
-        Store512(c, accumulate, c1); c += ldc;
-        Store512(c, accumulate, c2); c += ldc;
-        Store512(c, accumulate, c3); c += ldc;
-        Store512(c, accumulate, c4); c += ldc;
-        Store512(c, accumulate, c5); c += ldc;
-        Store512(c, accumulate, c6); c += ldc;
-        Store512(c, accumulate, c7); c += ldc;
-        Store512(c, accumulate, c8); c += ldc;
-        Store512(c, accumulate, c9); c += ldc;
-        Store512(c, accumulate, c10); c += ldc;
-        Store512(c, accumulate, c11);
+        Store512(c, accumulate, bias, c0); c += ldc;
+        Store512(c, accumulate, bias, c1); c += ldc;
+        Store512(c, accumulate, bias, c2); c += ldc;
+        Store512(c, accumulate, bias, c3); c += ldc;
+        Store512(c, accumulate, bias, c4); c += ldc;
+        Store512(c, accumulate, bias, c5); c += ldc;
+        Store512(c, accumulate, bias, c6); c += ldc;
+        Store512(c, accumulate, bias, c7); c += ldc;
+        Store512(c, accumulate, bias, c8); c += ldc;
+        Store512(c, accumulate, bias, c9); c += ldc;
+        Store512(c, accumulate, bias, c10); c += ldc;
+        Store512(c, accumulate, bias, c11);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store512(float* c, bool accumulate, Vector512<float> value)
-        => Vector512.Store(accumulate ? value + Vector512.Load(c) : value, c);
+    private static void Store512(float* c, bool accumulate, float* bias, Vector512<float> value)
+    {
+        if (accumulate) value += Vector512.Load(c);
+        if (bias != null) value += Vector512.Load(bias);
+        Vector512.Store(value, c);
+    }
 
     /// <summary>dst[q·ldd + r] = src[r·lds + q] for r, q in 0..8: the classic AVX 8×8 transpose (unpack, shuffle, lane permute).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -35,28 +35,27 @@ internal static partial class MatrixKernels
     /// <summary>Number of elements a row-major operand must span: (rows−1)·ld + cols, or 0 when empty.</summary>
     internal static long Extent(int rows, int cols, int ld) => rows == 0 || cols == 0 ? 0 : (long)(rows - 1) * ld + cols;
 
-    /// <summary>C (m×n) ← (accumulate ? C : 0) + op(A)·op(B). See the class remarks for layouts.</summary>
+    /// <summary>
+    /// C (m×n) ← (accumulate ? C : 0) + op(A)·op(B) (+ 1·biasᵀ: bias[j] added to every row when <paramref name="bias"/>
+    /// is not empty, fused into the store of the last K block). See the class remarks for layouts.
+    /// </summary>
     public static void Gemm(bool transposeA, bool transposeB, int m, int n, int k,
-        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate)
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate, ReadOnlySpan<float> bias = default)
     {
         ValidateGemm(transposeA, transposeB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        if (!bias.IsEmpty && bias.Length < n) ThrowShape($"bias needs {n} elements but has {bias.Length}.");
         if (m == 0 || n == 0) return;
-        if (k == 0)
+        if (k == 0 || !SimdEnabled)
         {
-            if (!accumulate) ClearMatrix(c, m, n, ldc);
+            GemmReference(transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias);
             return;
         }
-        if (!SimdEnabled)
-        {
-            GemmReference(transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
-            return;
-        }
-        GemmBlocked(transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+        GemmBlocked(transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias);
     }
 
     /// <summary>Scalar reference twin of <see cref="Gemm"/>: the textbook triple loop, accumulating in double.</summary>
     public static void GemmReference(bool transposeA, bool transposeB, int m, int n, int k,
-        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate)
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate, ReadOnlySpan<float> bias = default)
     {
         ValidateGemm(transposeA, transposeB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
         for (int i = 0; i < m; i++)
@@ -70,14 +69,9 @@ internal static partial class MatrixKernels
                     float bv = transposeB ? b[j * ldb + p] : b[p * ldb + j];
                     sum += (double)av * bv;
                 }
-                c[i * ldc + j] = (float)sum;
+                c[i * ldc + j] = bias.IsEmpty ? (float)sum : (float)sum + bias[j];
             }
         }
-    }
-
-    private static void ClearMatrix(Span<float> c, int m, int n, int ldc)
-    {
-        for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
     }
 
     private static void ValidateGemm(bool transposeA, bool transposeB, int m, int n, int k,

@@ -73,8 +73,8 @@ public sealed class Dense : ILayer
             MatrixKernels.Gemv(OutputSize, InputSize, _weights.Values, input, _biases.Values, output);
             return;
         }
-        MatrixKernels.Gemm(false, true, batchSize, OutputSize, InputSize, input, InputSize, _weights.Values, InputSize, output, OutputSize, accumulate: false);
-        ElementwiseKernels.AddRowVector(output, _biases.Values, batchSize, OutputSize);
+        // Z = X·Wᵀ + 1·bᵀ, the bias added in the GEMM's store.
+        MatrixKernels.Gemm(false, true, batchSize, OutputSize, InputSize, input, InputSize, _weights.Values, InputSize, output, OutputSize, accumulate: false, bias: _biases.Values);
     }
 
     /// <inheritdoc />

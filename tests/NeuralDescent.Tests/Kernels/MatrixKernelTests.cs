@@ -162,8 +162,10 @@ public class MatrixKernelTests
         float[] b = Rand.Floats(Math.Max(1, bRows * ldb), (ulong)(n * 17 + k + 1));
         float[] c0 = Rand.Floats(Math.Max(1, m * ldc), 99);
         float[] fast = (float[])c0.Clone(), reference = (float[])c0.Clone();
-        MatrixKernels.Gemm(ta, tb, m, n, k, a, lda, b, ldb, fast, ldc, accumulate);
-        MatrixKernels.GemmReference(ta, tb, m, n, k, a, lda, b, ldb, reference, ldc, accumulate);
+        // Every other shape also adds a bias row (the fused epilogue).
+        float[] bias = (m + n + k) % 2 == 0 ? Rand.Floats(n, 77) : [];
+        MatrixKernels.Gemm(ta, tb, m, n, k, a, lda, b, ldb, fast, ldc, accumulate, bias);
+        MatrixKernels.GemmReference(ta, tb, m, n, k, a, lda, b, ldb, reference, ldc, accumulate, bias);
         float tolerance = Tolerance(k);
         for (int i = 0; i < fast.Length; i++)
         {
