@@ -18,6 +18,7 @@ public sealed class Network
     private readonly ILayer[] _layers;
     private readonly int[] _widths;
     private readonly Parameter[] _parameters;
+    private readonly bool[] _fusedWithNext;
     private Workspace? _training;
     private Workspace? _single;
 
@@ -48,6 +49,8 @@ public sealed class Network
         _layers = (ILayer[])layers.Clone();
         _widths = ComputeWidths(_layers);
         _parameters = _layers.SelectMany(l => l.Parameters).ToArray();
+        // A Dense layer followed by a ReLU is computed in one pass (the ReLU applied in the GEMM's store).
+        _fusedWithNext = _layers.Select((l, i) => l is Dense && i + 1 < _layers.Length && _layers[i + 1].GetType() == typeof(ReLU)).ToArray();
         Initialize(seed);
     }
 
@@ -240,6 +243,16 @@ public sealed class Network
         ReadOnlySpan<float> current = inputs;
         for (int i = 0; i < _layers.Length; i++)
         {
+            if (_fusedWithNext[i])
+            {
+                // Dense → ReLU in one pass into the ReLU's buffer; the Dense output buffer is not needed, since the
+                // ReLU's backward reads its output and the Dense's backward reads its input.
+                Span<float> rectified = ws.Activations[i + 1].AsSpan(0, batchSize * _widths[i + 2]);
+                ((Dense)_layers[i]).ForwardFused(current, rectified, batchSize, relu: true);
+                current = rectified;
+                i++;
+                continue;
+            }
             Span<float> output = ws.Activations[i].AsSpan(0, batchSize * _widths[i + 1]);
             _layers[i].Forward(current, output, batchSize, training);
             current = output;

@@ -11,32 +11,34 @@ internal static unsafe partial class MatrixKernels
     /// rows run contiguously along k, so nothing is packed and no lanes are wasted on padding columns.
     /// C[i, j] (+)= Σₚ A[i, p]·B[j, p], four columns at a time through the GEMV kernel.
     /// </summary>
-    private static void GemmDotNt(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias)
+    private static void GemmDotNt(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias, bool relu)
     {
         for (int i = 0; i < m; i++)
         {
             float* ai = a + (long)i * lda;
             float* ci = c + (long)i * ldc;
             int j = 0;
-            for (; j + 4 <= n; j += 4) Dot1x4(k, ai, b + (long)j * ldb, ldb, ci + j, accumulate, bias == null ? null : bias + j);
+            for (; j + 4 <= n; j += 4) Dot1x4(k, ai, b + (long)j * ldb, ldb, ci + j, accumulate, bias == null ? null : bias + j, relu);
             for (; j < n; j++)
             {
                 float sum = DotVector(k, ai, b + (long)j * ldb);
                 if (accumulate) sum += ci[j];
-                ci[j] = bias == null ? sum : sum + bias[j];
+                if (bias != null) sum += bias[j];
+                ci[j] = relu ? MathF.Max(sum, 0f) : sum;
             }
         }
     }
 
     /// <summary>c[0..4] (+)= a · rows 0..3 of b (row stride ldb): the GEMV kernel's four dot products.</summary>
-    private static void Dot1x4(int k, float* a, float* b, int ldb, float* c, bool accumulate, float* bias)
+    private static void Dot1x4(int k, float* a, float* b, int ldb, float* c, bool accumulate, float* bias, bool relu)
     {
         float* sums = stackalloc float[4];
         Dot4(k, b, ldb, a, null, sums);
         for (int j = 0; j < 4; j++)
         {
             float v = accumulate ? sums[j] + c[j] : sums[j];
-            c[j] = bias == null ? v : v + bias[j];
+            if (bias != null) v += bias[j];
+            c[j] = relu ? MathF.Max(v, 0f) : v;
         }
     }
 
@@ -53,12 +55,13 @@ internal static unsafe partial class MatrixKernels
     private sealed class DotNtJob : IParallelJob
     {
         private int _m, _n, _k, _lda, _ldb, _ldc;
-        private bool _accumulate;
+        private bool _accumulate, _relu;
         private float* _a, _b, _c, _bias;
 
-        public void Set(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias)
+        public void Set(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias, bool relu)
         {
             _bias = bias;
+            _relu = relu;
             (_m, _n, _k, _lda, _ldb, _ldc, _accumulate) = (m, n, k, lda, ldb, ldc, accumulate);
             _a = a;
             _b = b;
@@ -76,7 +79,7 @@ internal static unsafe partial class MatrixKernels
         public void RunPart(int part, int parts)
         {
             int i0 = (int)((long)_m * part / parts), i1 = (int)((long)_m * (part + 1) / parts);
-            if (i1 > i0) GemmDotNt(i1 - i0, _n, _k, _a + (long)i0 * _lda, _lda, _b, _ldb, _c + (long)i0 * _ldc, _ldc, _accumulate, _bias);
+            if (i1 > i0) GemmDotNt(i1 - i0, _n, _k, _a + (long)i0 * _lda, _lda, _b, _ldb, _c + (long)i0 * _ldc, _ldc, _accumulate, _bias, _relu);
         }
     }
 }

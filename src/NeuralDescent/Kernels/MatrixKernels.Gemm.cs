@@ -25,7 +25,7 @@ internal static unsafe partial class MatrixKernels
     [ThreadStatic] private static DotNtJob? t_dotJob;
 
     private static void GemmBlocked(bool transposeA, bool transposeB, int m, int n, int k,
-        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate, ReadOnlySpan<float> bias)
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate, ReadOnlySpan<float> bias, bool relu)
     {
         fixed (float* pa = a)
         fixed (float* pb = b)
@@ -39,22 +39,22 @@ internal static unsafe partial class MatrixKernels
             {
                 if (threads == 1 || work < ParallelThreshold)
                 {
-                    GemmDotNt(m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, pbias);
+                    GemmDotNt(m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, pbias, relu);
                     return;
                 }
                 DotNtJob dot = t_dotJob ??= new DotNtJob();
-                dot.Set(m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, pbias);
+                dot.Set(m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, pbias, relu);
                 WorkerPool.Run(dot, Math.Min(threads, m));
                 dot.Clear();
                 return;
             }
             if (threads == 1 || work < ParallelThreshold)
             {
-                GemmCore(transposeA, transposeB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, pbias);
+                GemmCore(transposeA, transposeB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, pbias, relu);
                 return;
             }
             GemmJob job = t_job ??= new GemmJob();
-            job.Set(transposeA, transposeB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, pbias);
+            job.Set(transposeA, transposeB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, pbias, relu);
             int parts = Math.Min(threads, job.MaxParts);
             WorkerPool.Run(job, parts);
             job.Clear();
@@ -68,15 +68,16 @@ internal static unsafe partial class MatrixKernels
     /// </summary>
     private sealed class GemmJob : IParallelJob
     {
-        private bool _ta, _tb, _accumulate, _splitN;
+        private bool _ta, _tb, _accumulate, _splitN, _relu;
         private int _m, _n, _k, _lda, _ldb, _ldc;
         private float* _a, _b, _c, _bias;
 
         public int MaxParts => _splitN ? (_n + Nr - 1) / Nr : (_m + Mr - 1) / Mr;
 
-        public void Set(bool ta, bool tb, int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias)
+        public void Set(bool ta, bool tb, int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias, bool relu)
         {
             _bias = bias;
+            _relu = relu;
             (_ta, _tb, _m, _n, _k, _lda, _ldb, _ldc, _accumulate) = (ta, tb, m, n, k, lda, ldb, ldc, accumulate);
             _a = a;
             _b = b;
@@ -104,7 +105,7 @@ internal static unsafe partial class MatrixKernels
                 int j1 = Math.Min(_n, (int)((long)panels * (part + 1) / parts) * Nr);
                 if (j1 <= j0) return;
                 float* b = _tb ? _b + (long)j0 * _ldb : _b + j0;
-                GemmCore(_ta, _tb, _m, j1 - j0, _k, _a, _lda, b, _ldb, _c + j0, _ldc, _accumulate, _bias == null ? null : _bias + j0);
+                GemmCore(_ta, _tb, _m, j1 - j0, _k, _a, _lda, b, _ldb, _c + j0, _ldc, _accumulate, _bias == null ? null : _bias + j0, _relu);
             }
             else
             {
@@ -113,13 +114,13 @@ internal static unsafe partial class MatrixKernels
                 int i1 = Math.Min(_m, (int)((long)panels * (part + 1) / parts) * Mr);
                 if (i1 <= i0) return;
                 float* a = _ta ? _a + i0 : _a + (long)i0 * _lda;
-                GemmCore(_ta, _tb, i1 - i0, _n, _k, a, _lda, _b, _ldb, _c + (long)i0 * _ldc, _ldc, _accumulate, _bias);
+                GemmCore(_ta, _tb, i1 - i0, _n, _k, a, _lda, _b, _ldb, _c + (long)i0 * _ldc, _ldc, _accumulate, _bias, _relu);
             }
         }
     }
 
     private static void GemmCore(bool transposeA, bool transposeB, int m, int n, int k,
-        float* pa0, int lda, float* pb0, int ldb, float* pc0, int ldc, bool accumulate, float* bias)
+        float* pa0, int lda, float* pb0, int ldb, float* pc0, int ldc, bool accumulate, float* bias, bool relu)
     {
         // K is split into near-equal chunks of at most KcMax, rounded up to a multiple of 4 for the unrolled kernels.
         // Tall products (large batches, inference) take K in one block of up to KcTall: C is then written once instead
@@ -166,12 +167,13 @@ internal static unsafe partial class MatrixKernels
                         int nr = Math.Min(Nr, n - jr);
                         float* bPanel = packedB + (jr / Nr) * Nr * kcp;
                         float* epilogue = last && bias != null ? bias + jr : null;
+                        bool rectify = last && relu;
                         for (int ir = 0; ir < mc; ir += Mr)
                         {
                             if (wide && nr == Nr && ir + 2 * Mr <= mc)
                             {
                                 float* pair = packedA + (ir / Mr) * Mr * kcp;
-                                Kernel12x16Vector512(kcp, pair, pair + Mr * kcp, bPanel, pc0 + (long)(ic + ir) * ldc + jr, ldc, acc, epilogue);
+                                Kernel12x16Vector512(kcp, pair, pair + Mr * kcp, bPanel, pc0 + (long)(ic + ir) * ldc + jr, ldc, acc, epilogue, rectify);
                                 ir += Mr; // the loop adds the second panel's Mr
                                 continue;
                             }
@@ -183,23 +185,23 @@ internal static unsafe partial class MatrixKernels
                             if (inPlaceA && mr == Mr)
                             {
                                 if (transposeA)
-                                    Kernel6x16(kcp, pa0 + (long)pc * lda + ic + ir, lda, bPanel, cTarget, ldTarget, accTarget, nr == Nr ? epilogue : null);
+                                    Kernel6x16(kcp, pa0 + (long)pc * lda + ic + ir, lda, bPanel, cTarget, ldTarget, accTarget, nr == Nr ? epilogue : null, nr == Nr && rectify);
                                 else
-                                    KernelRows6x16(kcp, pa0 + (long)(ic + ir) * lda + pc, lda, bPanel, cTarget, ldTarget, accTarget, nr == Nr ? epilogue : null);
+                                    KernelRows6x16(kcp, pa0 + (long)(ic + ir) * lda + pc, lda, bPanel, cTarget, ldTarget, accTarget, nr == Nr ? epilogue : null, nr == Nr && rectify);
                             }
                             else
                             {
                                 float* aPanel = packedA + (inPlaceA ? 0 : (ir / Mr) * Mr * kcp);
                                 if (mr == Mr && nr == Nr)
                                 {
-                                    Kernel6x16(kcp, aPanel, Mr, bPanel, cTile, ldc, acc, epilogue);
+                                    Kernel6x16(kcp, aPanel, Mr, bPanel, cTile, ldc, acc, epilogue, rectify);
                                     continue;
                                 }
-                                Kernel6x16(kcp, aPanel, Mr, bPanel, tile, Nr, false, null);
-                                MergeTile(tile, cTile, ldc, mr, nr, acc, epilogue);
+                                Kernel6x16(kcp, aPanel, Mr, bPanel, tile, Nr, false, null, false);
+                                MergeTile(tile, cTile, ldc, mr, nr, acc, epilogue, rectify);
                                 continue;
                             }
-                            if (nr != Nr) MergeTile(tile, cTile, ldc, mr, nr, acc, epilogue);
+                            if (nr != Nr) MergeTile(tile, cTile, ldc, mr, nr, acc, epilogue, rectify);
                         }
                     }
                 }
@@ -207,7 +209,7 @@ internal static unsafe partial class MatrixKernels
         }
     }
 
-    private static void MergeTile(float* tile, float* c, int ldc, int mr, int nr, bool accumulate, float* bias)
+    private static void MergeTile(float* tile, float* c, int ldc, int mr, int nr, bool accumulate, float* bias, bool relu)
     {
         for (int i = 0; i < mr; i++)
         {
@@ -216,7 +218,8 @@ internal static unsafe partial class MatrixKernels
             for (int j = 0; j < nr; j++)
             {
                 float v = accumulate ? src[j] + dst[j] : src[j];
-                dst[j] = bias == null ? v : v + bias[j];
+                if (bias != null) v += bias[j];
+                dst[j] = relu ? MathF.Max(v, 0f) : v;
             }
         }
     }
@@ -307,7 +310,7 @@ internal static unsafe partial class MatrixKernels
     /// Twelve Vector256 accumulators, two B vectors and one broadcast per row; one hot loop, unrolled ×4 by hand.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x16(int kc, float* a, int aStride, float* b, float* c, int ldc, bool accumulate, float* bias)
+    private static void Kernel6x16(int kc, float* a, int aStride, float* b, float* c, int ldc, bool accumulate, float* bias, bool relu)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -346,7 +349,7 @@ internal static unsafe partial class MatrixKernels
             a += s4;
             b += 64;
         }
-        StoreTile(c, ldc, accumulate, bias, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+        StoreTile(c, ldc, accumulate, bias, relu, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
     }
 
     /// <summary>
@@ -354,7 +357,7 @@ internal static unsafe partial class MatrixKernels
     /// Same arithmetic, order and register use as <see cref="Kernel6x16"/>; kc a multiple of 4.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void KernelRows6x16(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate, float* bias)
+    private static void KernelRows6x16(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate, float* bias, bool relu)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -393,12 +396,12 @@ internal static unsafe partial class MatrixKernels
             a += 4;
             b += 64;
         }
-        StoreTile(c, ldc, accumulate, bias, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+        StoreTile(c, ldc, accumulate, bias, relu, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
     }
 
-    /// <summary>C = acc (+ C when accumulating) (+ bias when given, one value per column): the tile's epilogue.</summary>
+    /// <summary>C = acc (+ C when accumulating) (+ bias when given, one value per column), then max(·, 0) when <paramref name="relu"/>: the tile's epilogue.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreTile(float* c, int ldc, bool accumulate, float* bias,
+    private static void StoreTile(float* c, int ldc, bool accumulate, float* bias, bool relu,
         Vector256<float> c00, Vector256<float> c01, Vector256<float> c10, Vector256<float> c11, Vector256<float> c20, Vector256<float> c21,
         Vector256<float> c30, Vector256<float> c31, Vector256<float> c40, Vector256<float> c41, Vector256<float> c50, Vector256<float> c51)
     {
@@ -417,6 +420,13 @@ internal static unsafe partial class MatrixKernels
             c00 += b0; c01 += b1; c10 += b0; c11 += b1; c20 += b0; c21 += b1;
             c30 += b0; c31 += b1; c40 += b0; c41 += b1; c50 += b0; c51 += b1;
         }
+        if (relu)
+        {
+            Vector256<float> z = Vector256<float>.Zero;
+            c00 = Vector256.Max(c00, z); c01 = Vector256.Max(c01, z); c10 = Vector256.Max(c10, z); c11 = Vector256.Max(c11, z);
+            c20 = Vector256.Max(c20, z); c21 = Vector256.Max(c21, z); c30 = Vector256.Max(c30, z); c31 = Vector256.Max(c31, z);
+            c40 = Vector256.Max(c40, z); c41 = Vector256.Max(c41, z); c50 = Vector256.Max(c50, z); c51 = Vector256.Max(c51, z);
+        }
         Store(c, c00, c01); c += ldc;
         Store(c, c10, c11); c += ldc;
         Store(c, c20, c21); c += ldc;
@@ -434,7 +444,7 @@ internal static unsafe partial class MatrixKernels
     /// accumulators per k; kc a multiple of 4.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel12x16Vector512(int kc, float* a0, float* a1, float* b, float* c, int ldc, bool accumulate, float* bias)
+    private static void Kernel12x16Vector512(int kc, float* a0, float* a1, float* b, float* c, int ldc, bool accumulate, float* bias, bool relu)
     {
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
         Vector512<float> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
@@ -457,25 +467,26 @@ internal static unsafe partial class MatrixKernels
             a1 += 6;
             b += 16;
         }
-        Store512(c, accumulate, bias, c0); c += ldc;
-        Store512(c, accumulate, bias, c1); c += ldc;
-        Store512(c, accumulate, bias, c2); c += ldc;
-        Store512(c, accumulate, bias, c3); c += ldc;
-        Store512(c, accumulate, bias, c4); c += ldc;
-        Store512(c, accumulate, bias, c5); c += ldc;
-        Store512(c, accumulate, bias, c6); c += ldc;
-        Store512(c, accumulate, bias, c7); c += ldc;
-        Store512(c, accumulate, bias, c8); c += ldc;
-        Store512(c, accumulate, bias, c9); c += ldc;
-        Store512(c, accumulate, bias, c10); c += ldc;
-        Store512(c, accumulate, bias, c11);
+        Store512(c, accumulate, bias, relu, c0); c += ldc;
+        Store512(c, accumulate, bias, relu, c1); c += ldc;
+        Store512(c, accumulate, bias, relu, c2); c += ldc;
+        Store512(c, accumulate, bias, relu, c3); c += ldc;
+        Store512(c, accumulate, bias, relu, c4); c += ldc;
+        Store512(c, accumulate, bias, relu, c5); c += ldc;
+        Store512(c, accumulate, bias, relu, c6); c += ldc;
+        Store512(c, accumulate, bias, relu, c7); c += ldc;
+        Store512(c, accumulate, bias, relu, c8); c += ldc;
+        Store512(c, accumulate, bias, relu, c9); c += ldc;
+        Store512(c, accumulate, bias, relu, c10); c += ldc;
+        Store512(c, accumulate, bias, relu, c11);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store512(float* c, bool accumulate, float* bias, Vector512<float> value)
+    private static void Store512(float* c, bool accumulate, float* bias, bool relu, Vector512<float> value)
     {
         if (accumulate) value += Vector512.Load(c);
         if (bias != null) value += Vector512.Load(bias);
+        if (relu) value = Vector512.Max(value, Vector512<float>.Zero);
         Vector512.Store(value, c);
     }
 

@@ -37,25 +37,26 @@ internal static partial class MatrixKernels
 
     /// <summary>
     /// C (m×n) ← (accumulate ? C : 0) + op(A)·op(B) (+ 1·biasᵀ: bias[j] added to every row when <paramref name="bias"/>
-    /// is not empty, fused into the store of the last K block). See the class remarks for layouts.
+    /// is not empty), then max(·, 0) when <paramref name="relu"/>: both fused into the store of the last K block.
+    /// See the class remarks for layouts.
     /// </summary>
     public static void Gemm(bool transposeA, bool transposeB, int m, int n, int k,
-        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate, ReadOnlySpan<float> bias = default)
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate, ReadOnlySpan<float> bias = default, bool relu = false)
     {
         ValidateGemm(transposeA, transposeB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
         if (!bias.IsEmpty && bias.Length < n) ThrowShape($"bias needs {n} elements but has {bias.Length}.");
         if (m == 0 || n == 0) return;
         if (k == 0 || !SimdEnabled)
         {
-            GemmReference(transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias);
+            GemmReference(transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias, relu);
             return;
         }
-        GemmBlocked(transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias);
+        GemmBlocked(transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias, relu);
     }
 
     /// <summary>Scalar reference twin of <see cref="Gemm"/>: the textbook triple loop, accumulating in double.</summary>
     public static void GemmReference(bool transposeA, bool transposeB, int m, int n, int k,
-        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate, ReadOnlySpan<float> bias = default)
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate, ReadOnlySpan<float> bias = default, bool relu = false)
     {
         ValidateGemm(transposeA, transposeB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
         for (int i = 0; i < m; i++)
@@ -69,7 +70,8 @@ internal static partial class MatrixKernels
                     float bv = transposeB ? b[j * ldb + p] : b[p * ldb + j];
                     sum += (double)av * bv;
                 }
-                c[i * ldc + j] = bias.IsEmpty ? (float)sum : (float)sum + bias[j];
+                float v = bias.IsEmpty ? (float)sum : (float)sum + bias[j];
+                c[i * ldc + j] = relu ? MathF.Max(v, 0f) : v;
             }
         }
     }

@@ -65,16 +65,20 @@ public sealed class Dense : ILayer
     }
 
     /// <inheritdoc />
-    public void Forward(ReadOnlySpan<float> input, Span<float> output, int batchSize, bool training)
+    public void Forward(ReadOnlySpan<float> input, Span<float> output, int batchSize, bool training) => ForwardFused(input, output, batchSize, relu: false);
+
+    /// <summary>The forward pass, optionally followed by ReLU in the same store (the network fuses Dense → ReLU pairs).</summary>
+    internal void ForwardFused(ReadOnlySpan<float> input, Span<float> output, int batchSize, bool relu)
     {
         LayerGuard.CheckBatch(this, input.Length, InputSize, output.Length, OutputSize, batchSize);
         if (batchSize == 1)
         {
             MatrixKernels.Gemv(OutputSize, InputSize, _weights.Values, input, _biases.Values, output);
+            if (relu) ElementwiseKernels.LeakyReluForward(output, output, 0f);
             return;
         }
-        // Z = X·Wᵀ + 1·bᵀ, the bias added in the GEMM's store.
-        MatrixKernels.Gemm(false, true, batchSize, OutputSize, InputSize, input, InputSize, _weights.Values, InputSize, output, OutputSize, accumulate: false, bias: _biases.Values);
+        // Z = X·Wᵀ + 1·bᵀ (then max(Z, 0) when fused with a ReLU), the bias and rectifier applied in the GEMM's store.
+        MatrixKernels.Gemm(false, true, batchSize, OutputSize, InputSize, input, InputSize, _weights.Values, InputSize, output, OutputSize, accumulate: false, bias: _biases.Values, relu: relu);
     }
 
     /// <inheritdoc />

@@ -3,7 +3,11 @@ using NeuralDescent.Kernels;
 namespace NeuralDescent.Layers;
 
 /// <summary>The rectified linear unit, ReLU(x) = max(0, x).</summary>
-/// <remarks>Derivative: 1 for x &gt; 0, 0 otherwise (the subgradient 0 is used at x = 0). It does not saturate for x &gt; 0, so gradients do not vanish through it.</remarks>
+/// <remarks>
+/// Derivative: 1 for x &gt; 0, 0 otherwise (the subgradient 0 is used at x = 0). It does not saturate for x &gt; 0, so
+/// gradients do not vanish through it. Backward reads the output (y &gt; 0 exactly when x &gt; 0), which lets a network
+/// compute a <see cref="Dense"/> layer and the ReLU after it in one pass.
+/// </remarks>
 public sealed class ReLU : ActivationLayer
 {
     /// <inheritdoc />
@@ -14,5 +18,5 @@ public sealed class ReLU : ActivationLayer
 
     /// <inheritdoc />
     protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize, int width)
-        => ElementwiseKernels.LeakyReluBackward(input, outputGradient, inputGradient, 0f);
+        => ElementwiseKernels.LeakyReluBackward(output, outputGradient, inputGradient, 0f);
 }

@@ -164,8 +164,10 @@ public class MatrixKernelTests
         float[] fast = (float[])c0.Clone(), reference = (float[])c0.Clone();
         // Every other shape also adds a bias row (the fused epilogue).
         float[] bias = (m + n + k) % 2 == 0 ? Rand.Floats(n, 77) : [];
-        MatrixKernels.Gemm(ta, tb, m, n, k, a, lda, b, ldb, fast, ldc, accumulate, bias);
-        MatrixKernels.GemmReference(ta, tb, m, n, k, a, lda, b, ldb, reference, ldc, accumulate, bias);
+        // Every third shape also applies the fused ReLU.
+        bool relu = (m + n + k) % 3 == 0;
+        MatrixKernels.Gemm(ta, tb, m, n, k, a, lda, b, ldb, fast, ldc, accumulate, bias, relu);
+        MatrixKernels.GemmReference(ta, tb, m, n, k, a, lda, b, ldb, reference, ldc, accumulate, bias, relu);
         float tolerance = Tolerance(k);
         for (int i = 0; i < fast.Length; i++)
         {

@@ -94,4 +94,34 @@ public class NetworkTests
         FluentActions.Invoking(() => network.Evaluate(data, new CrossEntropyCost()))
             .Should().Throw<ArgumentException>().WithMessage("The dataset has 3 features per sample but the network's first layer Dense(4→2) expects 4.*");
     }
+
+    [Fact]
+    public void DenseReluPair_IsFused_AndMatchesTheUnfusedComputation()
+    {
+        // LeakyReLU(0) computes the same function but is not fused: forward outputs and gradients must agree.
+        var fused = new Network(3, new Dense(20, 16), new ReLU(), new Dense(16, 4), new Softmax());
+        var plain = new Network(3, new Dense(20, 16), new LeakyReLU(0f), new Dense(16, 4), new Softmax());
+        for (int p = 0; p < 4; p++) fused.Parameters[p].Values.CopyTo(plain.Parameters[p].Values);
+        float[] x = Support.Rand.Floats(8 * 20, 5);
+        float[] t = new float[8 * 4];
+        for (int i = 0; i < 8; i++) t[i * 4 + i % 4] = 1f;
+        foreach (Network n in new[] { fused, plain })
+        {
+            Network.Workspace ws = n.WorkspaceFor(8);
+            x.CopyTo(ws.Inputs, 0);
+            foreach (Parameter p in n.Parameters) p.ZeroGradient();
+            n.ForwardInto(ws, ws.Inputs.AsSpan(0, 160), 8, training: true);
+            n.Backward(ws, ws.Inputs.AsSpan(0, 160), new CrossEntropyCost(), t, 8);
+        }
+        for (int p = 0; p < 4; p++)
+        {
+            float[] a = fused.Parameters[p].Gradient.ToArray(), b = plain.Parameters[p].Gradient.ToArray();
+            for (int i = 0; i < a.Length; i++) a[i].Should().BeApproximately(b[i], 1e-6f);
+        }
+        var ya = new float[32];
+        var yb = new float[32];
+        fused.PredictBatch(x, ya, 8);
+        plain.PredictBatch(x, yb, 8);
+        for (int i = 0; i < 32; i++) ya[i].Should().BeApproximately(yb[i], 1e-6f);
+    }
 }
