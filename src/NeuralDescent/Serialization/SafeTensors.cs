@@ -197,7 +197,8 @@ internal static class SafeTensors
             if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out long size) || size < 0 || size > int.MaxValue)
                 throw Error(file, $"tensor '{tensor}' has an invalid dimension {d.GetRawText()}");
             shape.Add(size);
-            elements = size == 0 ? 0 : (elements > long.MaxValue / 4 / Math.Max(1, size) ? throw Error(file, $"tensor '{tensor}' shape overflows") : elements * size);
+            if (size != 0 && elements > long.MaxValue / sizeof(float) / size) throw Error(file, $"tensor '{tensor}' has a shape whose size overflows");
+            elements *= size;
         }
         if (shape.Count > 8) throw Error(file, $"tensor '{tensor}' has {shape.Count} dimensions; at most 8 are supported");
         if (!v.TryGetProperty("data_offsets", out JsonElement offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2)
