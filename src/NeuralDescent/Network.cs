@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using NeuralDescent.Costs;
 using NeuralDescent.Data;
@@ -140,6 +141,7 @@ public sealed class Network
     }
 
     /// <summary>Evaluate over the samples named by <paramref name="indices"/> (all when null).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal EvaluationResult Evaluate(Dataset data, ICostFunction cost, int[]? indices, int batchSize = 256, int topK = 5)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -238,6 +240,7 @@ public sealed class Network
     }
 
     /// <summary>Runs every layer forward on <paramref name="inputs"/> and returns the last activation.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal ReadOnlySpan<float> ForwardInto(Workspace ws, ReadOnlySpan<float> inputs, int batchSize, bool training)
     {
         ReadOnlySpan<float> current = inputs;
@@ -261,6 +264,7 @@ public sealed class Network
     }
 
     /// <summary>The batch-mean cost of the last forward pass in <paramref name="ws"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal float LossOf(Workspace ws, ICostFunction cost, ReadOnlySpan<float> targets, int batchSize)
     {
         ReadOnlySpan<float> output = ws.Activations[^1].AsSpan(0, batchSize * OutputSize);
@@ -270,6 +274,7 @@ public sealed class Network
     }
 
     /// <summary>Back-propagates the cost of the last forward pass, adding ∂C/∂θ into every parameter's gradient.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void Backward(Workspace ws, ReadOnlySpan<float> inputs, ICostFunction cost, ReadOnlySpan<float> targets, int batchSize)
     {
         int last = _layers.Length - 1;
@@ -292,6 +297,7 @@ public sealed class Network
     /// Runs layers <paramref name="fromLayer"/>..0 backward, starting from ∂C/∂(output of fromLayer) in ws.GradientA.
     /// Returns ∂C/∂(network input) when <paramref name="wantInputGradient"/> (otherwise the first layer skips it).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal ReadOnlySpan<float> Backpropagate(Workspace ws, ReadOnlySpan<float> inputs, int fromLayer, int batchSize, bool wantInputGradient)
     {
         float[] current = ws.GradientA, next = ws.GradientB;
@@ -312,6 +318,7 @@ public sealed class Network
 
     internal static int ArgMax(ReadOnlySpan<float> values) => values.Length == 1 ? (values[0] >= 0.5f ? 1 : 0) : TensorPrimitives.IndexOfMax(values);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal int CountCorrect(ReadOnlySpan<float> outputs, Dataset data, ReadOnlySpan<int> indices)
     {
         int correct = 0;

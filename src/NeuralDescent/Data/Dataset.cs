@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace NeuralDescent.Data;
@@ -171,6 +172,7 @@ public sealed class Dataset
     /// <summary>
     /// Gathers the samples named by <paramref name="indices"/> into a batch: inputs (B × InputSize) and targets (B × TargetSize).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void CopyBatch(ReadOnlySpan<int> indices, Span<float> inputs, Span<float> targets)
     {
         for (int b = 0; b < indices.Length; b++)
@@ -189,6 +191,7 @@ public sealed class Dataset
         return TargetSize == 1 ? (t[0] >= 0.5f ? 1 : 0) : TensorPrimitives.IndexOfMax(t);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CopyInputUnchecked(int index, Span<float> destination)
     {
         if (_byteInputs is not null)
@@ -203,6 +206,7 @@ public sealed class Dataset
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CopyTargetUnchecked(int index, Span<float> destination)
     {
         if (_labels is not null)

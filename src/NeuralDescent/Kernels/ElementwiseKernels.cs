@@ -14,6 +14,7 @@ namespace NeuralDescent.Kernels;
 internal static class ElementwiseKernels
 {
     /// <summary>dx = dy ⊙ y ⊙ (1 − y), the sigmoid derivative written with the forward output y = σ(x).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         CheckLengths(y.Length, dy.Length, dx.Length);
@@ -34,6 +35,7 @@ internal static class ElementwiseKernels
     }
 
     /// <summary>dx = dy ⊙ (1 − y²), the tanh derivative written with the forward output y = tanh(x).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         CheckLengths(y.Length, dy.Length, dx.Length);
@@ -54,6 +56,7 @@ internal static class ElementwiseKernels
     }
 
     /// <summary>y = x for x &gt; 0, else α·x (α = 0 is ReLU).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LeakyReluForward(ReadOnlySpan<float> x, Span<float> y, float alpha)
     {
         CheckLengths(x.Length, x.Length, y.Length);
@@ -73,6 +76,7 @@ internal static class ElementwiseKernels
     }
 
     /// <summary>dx = dy where x &gt; 0, else α·dy (the subgradient at 0 is taken as α).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LeakyReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float alpha)
     {
         CheckLengths(x.Length, dy.Length, dx.Length);
@@ -97,6 +101,7 @@ internal static class ElementwiseKernels
     /// Row-wise stable softmax of a rows×width matrix: yᵢ = exp(xᵢ − max x) / Σⱼ exp(xⱼ − max x).
     /// Shifting by the row maximum keeps every exponent ≤ 0, so logits of ±1000 give exact 0/1 instead of NaN.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SoftmaxForward(ReadOnlySpan<float> x, Span<float> y, int rows, int width)
     {
         CheckLengths(x.Length, x.Length, y.Length);
@@ -139,6 +144,7 @@ internal static class ElementwiseKernels
     }
 
     /// <summary>Row-wise softmax backward: dxᵢ = yᵢ · (dyᵢ − Σⱼ dyⱼ yⱼ), the Jacobian-vector product of softmax.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SoftmaxBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int rows, int width)
     {
         CheckLengths(y.Length, dy.Length, dx.Length);
@@ -154,6 +160,7 @@ internal static class ElementwiseKernels
     }
 
     /// <summary>Log-sum-exp of one row, computed as max + ln Σ exp(x − max) in double for the sum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double LogSumExp(ReadOnlySpan<float> x)
     {
         float max = TensorPrimitives.Max(x);
@@ -163,6 +170,7 @@ internal static class ElementwiseKernels
     }
 
     /// <summary>sums (length width) += Σ over rows of a rows×width matrix (the bias gradient).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AccumulateColumnSums(ReadOnlySpan<float> matrix, Span<float> sums, int rows, int width)
     {
         for (int r = 0; r < rows; r++) TensorPrimitives.Add(sums, matrix.Slice(r * width, width), sums);

@@ -11,6 +11,7 @@ internal static unsafe partial class MatrixKernels
     /// rows run contiguously along k, so nothing is packed and no lanes are wasted on padding columns.
     /// C[i, j] (+)= Σₚ A[i, p]·B[j, p], four columns at a time through the GEMV kernel.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GemmDotNt(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias, bool relu)
     {
         for (int i = 0; i < m; i++)
@@ -76,6 +77,7 @@ internal static unsafe partial class MatrixKernels
             _bias = null;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void RunPart(int part, int parts)
         {
             int i0 = (int)((long)_m * part / parts), i1 = (int)((long)_m * (part + 1) / parts);

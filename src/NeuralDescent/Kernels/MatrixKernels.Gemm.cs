@@ -24,6 +24,7 @@ internal static unsafe partial class MatrixKernels
     [ThreadStatic] private static GemmJob? t_job;
     [ThreadStatic] private static DotNtJob? t_dotJob;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GemmBlocked(bool transposeA, bool transposeB, int m, int n, int k,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate, ReadOnlySpan<float> bias, bool relu)
     {
@@ -96,6 +97,7 @@ internal static unsafe partial class MatrixKernels
             _bias = null;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void RunPart(int part, int parts)
         {
             if (_splitN)
@@ -119,6 +121,7 @@ internal static unsafe partial class MatrixKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GemmCore(bool transposeA, bool transposeB, int m, int n, int k,
         float* pa0, int lda, float* pb0, int ldb, float* pc0, int ldc, bool accumulate, float* bias, bool relu)
     {
@@ -225,6 +228,7 @@ internal static unsafe partial class MatrixKernels
     }
 
     /// <summary>Packs op(A)[ic..ic+mc, pc..pc+kc] into 6-row micro-panels, k-major (panel[p·6 + r]), zero-padded to kcp and to whole panels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackA(bool transposeA, float* a, int lda, int ic, int mc, int pc, int kc, int kcp, float* dst)
     {
         for (int ir = 0; ir < mc; ir += Mr)
@@ -258,6 +262,7 @@ internal static unsafe partial class MatrixKernels
     }
 
     /// <summary>Packs op(B)[pc..pc+kc, 0..n] into 16-column micro-panels, k-major (panel[p·16 + j]), zero-padded to kcp and to whole panels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackB(bool transposeB, float* b, int ldb, int pc, int kc, int kcp, int n, float* dst)
     {
         for (int jr = 0; jr < n; jr += Nr)

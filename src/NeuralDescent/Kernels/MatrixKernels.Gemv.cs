@@ -16,6 +16,7 @@ internal static unsafe partial class MatrixKernels
     /// <paramref name="bias"/> may be empty for no bias. Four rows at a time, two Vector256 accumulators per row;
     /// large matrices are split by fixed row ranges across <see cref="ComputeOptions.ThreadCount"/> threads.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Gemv(int n, int k, ReadOnlySpan<float> w, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> y)
     {
         if (n < 0 || k < 0) ThrowShape($"Gemv dimensions must be non-negative; got n={n}, k={k}.");
@@ -58,6 +59,7 @@ internal static unsafe partial class MatrixKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GemvRows(int i0, int i1, int k, float* w, float* x, float* bias, float* y)
     {
         int i = i0;
@@ -137,6 +139,7 @@ internal static unsafe partial class MatrixKernels
             _y = null;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void RunPart(int part, int parts)
         {
             // Fixed ranges of whole 4-row groups: the same rows go to the same part on every call.

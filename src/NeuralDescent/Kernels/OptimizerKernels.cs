@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.InteropServices;
 
@@ -12,6 +13,7 @@ internal static class OptimizerKernels
     private static bool UseVectors => Vector.IsHardwareAccelerated && MatrixKernels.SimdEnabled;
 
     /// <summary>g′ = g + λθ; b ← μb + g′; d = nesterov ? g′ + μb : b; θ ← θ − ηd.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Momentum(Span<float> theta, ReadOnlySpan<float> g, Span<float> buffer, float eta, float mu, float lambda, bool nesterov)
     {
         int i = 0;
@@ -42,6 +44,7 @@ internal static class OptimizerKernels
     }
 
     /// <summary>g′ = g + λθ; s ← s + g′²; θ ← θ − η·g′/(√s + ε).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AdaGrad(Span<float> theta, ReadOnlySpan<float> g, Span<float> sum, float eta, float lambda, float epsilon)
     {
         int i = 0;
@@ -72,6 +75,7 @@ internal static class OptimizerKernels
     }
 
     /// <summary>g′ = g + λθ; v ← αv + (1 − α)g′²; θ ← θ − η·g′/(√v + ε).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RmsProp(Span<float> theta, ReadOnlySpan<float> g, Span<float> square, float eta, float alpha, float lambda, float epsilon)
     {
         int i = 0;
@@ -107,6 +111,7 @@ internal static class OptimizerKernels
     /// Adam / AdamW. With <paramref name="decoupled"/>: θ ← θ(1 − ηλ) and g′ = g; otherwise g′ = g + λθ.
     /// Then m ← β₁m + (1 − β₁)g′; v ← β₂v + (1 − β₂)g′²; θ ← θ − (η/(1 − β₁ᵗ))·m/(√v/√(1 − β₂ᵗ) + ε).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Adam(Span<float> theta, ReadOnlySpan<float> g, Span<float> m, Span<float> v,
         float eta, float beta1, float beta2, float epsilon, float lambda, bool decoupled, long step)
     {

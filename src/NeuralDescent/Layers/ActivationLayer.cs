@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NeuralDescent.Randomness;
 
 namespace NeuralDescent.Layers;
@@ -28,6 +29,7 @@ public abstract class ActivationLayer : ILayer
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Forward(ReadOnlySpan<float> input, Span<float> output, int batchSize, bool training)
     {
         int width = LayerGuard.CheckElementwise(this, input.Length, output.Length, batchSize);
@@ -36,6 +38,7 @@ public abstract class ActivationLayer : ILayer
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize)
     {
         if (inputGradient.IsEmpty) return;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NeuralDescent.Initialization;
 using NeuralDescent.Kernels;
 using NeuralDescent.Randomness;
@@ -68,6 +69,7 @@ public sealed class Dense : ILayer
     public void Forward(ReadOnlySpan<float> input, Span<float> output, int batchSize, bool training) => ForwardFused(input, output, batchSize, relu: false);
 
     /// <summary>The forward pass, optionally followed by ReLU in the same store (the network fuses Dense → ReLU pairs).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void ForwardFused(ReadOnlySpan<float> input, Span<float> output, int batchSize, bool relu)
     {
         LayerGuard.CheckBatch(this, input.Length, InputSize, output.Length, OutputSize, batchSize);
@@ -82,6 +84,7 @@ public sealed class Dense : ILayer
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize)
     {
         LayerGuard.CheckBatch(this, input.Length, InputSize, outputGradient.Length, OutputSize, batchSize);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NeuralDescent.Kernels.Common;
 using NeuralDescent.Layers;
 
@@ -46,6 +47,7 @@ public abstract class StatefulOptimizer : IOptimizer
 
     /// <inheritdoc />
     /// <remarks>Large updates are split into fixed element ranges across <see cref="ComputeOptions.ThreadCount"/> threads; the rules are element-wise, so results do not depend on the split.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Step(IReadOnlyList<Parameter> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
@@ -115,6 +117,7 @@ public abstract class StatefulOptimizer : IOptimizer
             _parameters = null;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void RunPart(int part, int parts)
         {
             StatefulOptimizer optimizer = _optimizer!;

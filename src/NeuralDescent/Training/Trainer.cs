@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics;
 using System.Numerics.Tensors;
 using NeuralDescent.Costs;
@@ -87,6 +88,7 @@ public sealed class Trainer
     }
 
     /// <summary>Zero gradients, forward, loss and (if the loss is finite) backward.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private float ForwardBackward(Network network, Network.Workspace ws, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize)
     {
         IReadOnlyList<Parameter> parameters = network.Parameters;
@@ -118,6 +120,7 @@ public sealed class Trainer
     /// <returns>Per-epoch losses, accuracies and durations.</returns>
     /// <exception cref="ArgumentException">The data's sizes do not match the network.</exception>
     /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public TrainingHistory Fit(Network network, Dataset training, Dataset? test = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -262,6 +265,7 @@ public sealed class Trainer
     }
 
     /// <summary>‖g‖₂ over all parameters; throws, naming the layer, when a gradient is not finite.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float GradientNorm(Network network, IReadOnlyList<Parameter> parameters, HealthTracker health, int epoch, int batch, int batches)
     {
         double sum = 0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics;
 
 namespace NeuralDescent.Kernels.Common;
@@ -31,6 +32,7 @@ internal static class WorkerPool
     private static readonly long SpinTicks = Stopwatch.Frequency / 500; // 2 ms
 
     /// <summary>Runs parts 0..parts−1 of <paramref name="job"/>, in parallel when the pool is free.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(IParallelJob job, int parts)
     {
         if (parts <= 1)
