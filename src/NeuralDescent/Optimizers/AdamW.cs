@@ -1,5 +1,3 @@
-using NeuralDescent.Kernels;
-
 namespace NeuralDescent.Optimizers;
 
 /// <summary>AdamW (Loshchilov and Hutter, 2019): Adam with weight decay decoupled from the gradient.</summary>
@@ -8,7 +6,7 @@ namespace NeuralDescent.Optimizers;
 /// <c>m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  θ ← θ − η·(m/(1 − β₁ᵗ))/(√(v/(1 − β₂ᵗ)) + ε)</c>.</para>
 /// <para>Defaults follow PyTorch's <c>AdamW</c>: η = 1e-3, β₁ = 0.9, β₂ = 0.999, ε = 1e-8, λ = 0.01.</para>
 /// </remarks>
-public sealed class AdamW : StatefulOptimizer
+public sealed class AdamW : Adam
 {
     /// <summary>Creates AdamW.</summary>
     /// <param name="learningRate">η &gt; 0; default 1e-3.</param>
@@ -16,33 +14,8 @@ public sealed class AdamW : StatefulOptimizer
     /// <param name="beta2">β₂ in [0, 1); default 0.999.</param>
     /// <param name="epsilon">ε &gt; 0; default 1e-8.</param>
     /// <param name="weightDecay">λ ≥ 0, decoupled; default 0.01.</param>
-    public AdamW(float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0.01f) : base(learningRate)
+    public AdamW(float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0.01f)
+        : base(learningRate, beta1, beta2, epsilon, weightDecay, decoupled: true)
     {
-        Beta1 = CheckRange(beta1, 0f, 1f, nameof(beta1));
-        Beta2 = CheckRange(beta2, 0f, 1f, nameof(beta2));
-        Epsilon = CheckRange(epsilon, float.Epsilon, 1f, nameof(epsilon), maxInclusive: true);
-        WeightDecay = CheckRange(weightDecay, 0f, float.MaxValue, nameof(weightDecay), maxInclusive: true);
     }
-
-    /// <summary>β₁.</summary>
-    public float Beta1 { get; }
-
-    /// <summary>β₂.</summary>
-    public float Beta2 { get; }
-
-    /// <summary>ε.</summary>
-    public float Epsilon { get; }
-
-    /// <summary>λ.</summary>
-    public float WeightDecay { get; }
-
-    /// <inheritdoc />
-    public override string Name => $"AdamW(η={LearningRate}, λ={WeightDecay})";
-
-    /// <inheritdoc />
-    public override IReadOnlyList<string> StateNames { get; } = ["exp_avg", "exp_avg_sq"];
-
-    /// <inheritdoc />
-    protected override void Update(Span<float> values, ReadOnlySpan<float> gradient, float[][] state, int offset, long step)
-        => OptimizerKernels.Adam(values, gradient, state[0].AsSpan(offset, values.Length), state[1].AsSpan(offset, values.Length), LearningRate, Beta1, Beta2, Epsilon, WeightDecay, decoupled: true, step);
 }
