@@ -40,7 +40,8 @@ internal static class WorkerPool
             job.RunPart(0, 1);
             return;
         }
-        if (!Monitor.TryEnter(s_gate))
+        // Busy (another thread is dispatching) or re-entered from inside a part (Monitor is re-entrant): run inline.
+        if (Monitor.IsEntered(s_gate) || !Monitor.TryEnter(s_gate))
         {
             for (int p = 0; p < parts; p++) job.RunPart(p, parts);
             return;
