@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -95,7 +94,4 @@ internal static partial class MatrixKernels
 
     [DoesNotReturn]
     private static void ThrowShape(string message) => throw new ArgumentException(message);
-
-    [Conditional("DEBUG")]
-    private static void AssertTrue(bool condition) => Debug.Assert(condition);
 }

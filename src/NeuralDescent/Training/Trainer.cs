@@ -139,6 +139,7 @@ public sealed class Trainer
         if (order.Length == 0) throw new ArgumentException("The training set is empty (after the validation split).", nameof(training));
 
         var history = new TrainingHistory();
+        IReadOnlyList<ITrainingCallback> callbacks = Options.Callbacks; // indexed below: no enumerator per batch
         var context = new TrainingContext(network, Cost, Optimizer, Options, history, validationCount > 0);
         int batchSize = Math.Min(Options.BatchSize, order.Length);
         int batches = (order.Length + batchSize - 1) / batchSize;
@@ -165,7 +166,7 @@ public sealed class Trainer
         var health = new HealthTracker(network);
         context.Capture = () => Serialization.Checkpoint.Capture(network, Optimizer, context.Epoch, step, baseRate, shuffle, dropoutRandom, dataRandom, order);
 
-        foreach (ITrainingCallback callback in Options.Callbacks) callback.OnTrainingStart(context);
+        for (int c = 0; c < callbacks.Count; c++) callbacks[c].OnTrainingStart(context);
         try
         {
             for (int epoch = firstEpoch; epoch <= Options.Epochs && !context.StopRequested; epoch++)
@@ -212,7 +213,7 @@ public sealed class Trainer
                     lossSum += (double)loss * b;
                     seen += b;
                     var summary = new BatchSummary(epoch, batch + 1, batches, loss, Optimizer.LearningRate, norm);
-                    foreach (ITrainingCallback callback in Options.Callbacks) callback.OnBatchEnd(context, summary);
+                    for (int c = 0; c < callbacks.Count; c++) callbacks[c].OnBatchEnd(context, summary);
                     progress?.Report(new TrainingProgress(epoch, Options.Epochs, batch + 1, batches, (float)(lossSum / seen), null));
                     if (context.StopRequested) break;
                 }
@@ -225,13 +226,13 @@ public sealed class Trainer
                     if (kind is null) continue;
                     var warning = new TrainingWarning(epoch, layer.Layer, layer.Name, kind,
                         $"Epoch {epoch}: the gradients of layer {layer.Layer} {layer.Name} {(kind == "vanishing-gradient" ? "vanish" : "explode")} (RMS {layer.GradientRms:G3}, threshold {(kind == "vanishing-gradient" ? Options.VanishingGradientRms : Options.ExplodingGradientRms):G3}).");
-                    foreach (ITrainingCallback callback in Options.Callbacks) callback.OnWarning(context, warning);
+                    for (int c = 0; c < callbacks.Count; c++) callbacks[c].OnWarning(context, warning);
                 }
-                foreach (ITrainingCallback callback in Options.Callbacks) callback.OnEpochEnd(context, epochSummary);
+                for (int c = 0; c < callbacks.Count; c++) callbacks[c].OnEpochEnd(context, epochSummary);
                 progress?.Report(new TrainingProgress(epoch, Options.Epochs, batches, batches, epochSummary.TrainingLoss, epochSummary));
             }
             history.StopReason = context.StopReason;
-            foreach (ITrainingCallback callback in Options.Callbacks) callback.OnTrainingEnd(context);
+            for (int c = 0; c < callbacks.Count; c++) callbacks[c].OnTrainingEnd(context);
             return history;
         }
         finally
