@@ -31,6 +31,20 @@ internal static class WorkerPool
     /// <summary>How long an idle worker spins before it blocks.</summary>
     private static readonly long SpinTicks = Stopwatch.Frequency / 500; // 2 ms
 
+    /// <summary>
+    /// How long a wait polls with a bare pause before it also yields the core: a hand-off then costs tens of nanoseconds
+    /// instead of a sched_yield per poll (I1's 128×784 GEMV on two threads: 2.96 → 2.2 µs), while a pool larger than the
+    /// machine (more threads than cores) still lets the thread it waits for run.
+    /// </summary>
+    private static readonly long TightSpinTicks = Stopwatch.Frequency / 10_000; // 100 µs
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pause(long waitingSince)
+    {
+        if (Stopwatch.GetTimestamp() - waitingSince < TightSpinTicks) Thread.SpinWait(1);
+        else Thread.Yield();
+    }
+
     /// <summary>Runs parts 0..parts−1 of <paramref name="job"/>, in parallel when the pool is free.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(IParallelJob job, int parts)
@@ -59,8 +73,8 @@ internal static class WorkerPool
 
             job.RunPart(0, parts);
 
-            var spin = new SpinWait();
-            while (Volatile.Read(ref s_pending) != 0) spin.SpinOnce(sleep1Threshold: -1);
+            long waitingSince = Stopwatch.GetTimestamp();
+            while (Volatile.Read(ref s_pending) != 0) Pause(waitingSince);
             s_job = null;
             if (s_failure is Exception e) throw new AggregateException("A kernel worker failed.", e);
         }
@@ -128,12 +142,11 @@ internal static class WorkerPool
         private void WaitForJob()
         {
             long start = Stopwatch.GetTimestamp();
-            var spin = new SpinWait();
             while (Interlocked.Read(ref s_generation) == _seen)
             {
                 if (Stopwatch.GetTimestamp() - start < SpinTicks)
                 {
-                    spin.SpinOnce(sleep1Threshold: -1);
+                    Pause(start);
                     continue;
                 }
                 Volatile.Write(ref _sleeping, 1);
