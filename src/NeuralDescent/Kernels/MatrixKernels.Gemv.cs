@@ -66,10 +66,23 @@ internal static unsafe partial class MatrixKernels
         for (; i + 4 <= i1; i += 4) Dot4(k, w + (long)i * k, k, x, bias == null ? null : bias + i, y + i);
         for (; i < i1; i++)
         {
-            float* row = w + (long)i * k;
-            float sum = DotTail(row, x, 0, k);
+            float sum = Dot1(k, w + (long)i * k, x);
             y[i] = bias == null ? sum : sum + bias[i];
         }
+    }
+
+    /// <summary>One row of w · x over k values: two Vector256 chains and a scalar tail (the rows left over after Dot4).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float Dot1(int k, float* w, float* x)
+    {
+        Vector256<float> a0 = default, a1 = default;
+        int p = 0;
+        for (; p + 16 <= k; p += 16)
+        {
+            a0 = Vector256.FusedMultiplyAdd(Vector256.Load(w + p), Vector256.Load(x + p), a0);
+            a1 = Vector256.FusedMultiplyAdd(Vector256.Load(w + p + 8), Vector256.Load(x + p + 8), a1);
+        }
+        return Vector256.Sum(a0 + a1) + DotTail(w, x, p, k);
     }
 
     /// <summary>y[0..4] = rows 0..3 of w (row stride ldw) · x, each over k values (+ bias when not null): eight independent Vector256 chains.</summary>

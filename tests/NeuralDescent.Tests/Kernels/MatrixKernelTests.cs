@@ -144,6 +144,9 @@ public class MatrixKernelTests
     [InlineData(128, 784)]
     [InlineData(7, 9)]
     [InlineData(3, 0)]
+    [InlineData(10, 128)]
+    [InlineData(5, 33)]
+    [InlineData(131, 785)]
     public void Gemv_MatchesReference(int n, int k)
     {
         float[] w = Rand.Floats(n * k, 3), x = Rand.Floats(k, 4), bias = Rand.Floats(n, 5);
