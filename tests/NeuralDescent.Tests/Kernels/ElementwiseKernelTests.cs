@@ -3,6 +3,7 @@ using NeuralDescent.Tests.Support;
 
 namespace NeuralDescent.Tests.Kernels;
 
+[Collection(SimdSwitchCollection.Name)]
 public class ElementwiseKernelTests
 {
     public static IEnumerable<object[]> Lengths() => new[] { 0, 1, 2, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100, 255, 256, 257, 300 }.Select(n => new object[] { n });
@@ -47,5 +48,42 @@ public class ElementwiseKernelTests
         var y = new float[logits.Length];
         ElementwiseKernels.SoftmaxForward(logits, y, 10, 37);
         for (int r = 0; r < 10; r++) y.AsSpan(r * 37, 37).ToArray().Sum().Should().BeApproximately(1f, 1e-5f);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Softmax_MatchesDoubleFormula_ForEveryWidth_InPlaceToo(bool simd)
+    {
+        bool saved = MatrixKernels.SimdEnabled;
+        MatrixKernels.SimdEnabled = simd;
+        try
+        {
+            for (int width = 1; width <= 40; width++)
+            {
+                const int rows = 13;
+                float[] logits = Rand.Floats(rows * width, (ulong)width, -30, 30);
+                logits[width / 2] = 900f; // one dominant logit in the first row
+                var y = new float[logits.Length];
+                ElementwiseKernels.SoftmaxForward(logits, y, rows, width);
+                float[] inPlace = (float[])logits.Clone();
+                ElementwiseKernels.SoftmaxForward(inPlace, inPlace, rows, width);
+                inPlace.Should().Equal(y, $"in-place softmax must match at width {width}");
+                for (int r = 0; r < rows; r++)
+                {
+                    double max = logits.Skip(r * width).Take(width).Max();
+                    double sum = logits.Skip(r * width).Take(width).Sum(v => Math.Exp(v - max));
+                    for (int j = 0; j < width; j++)
+                    {
+                        double expected = Math.Exp(logits[r * width + j] - max) / sum;
+                        y[r * width + j].Should().BeApproximately((float)expected, 2e-6f, $"row {r}, column {j} at width {width}");
+                    }
+                }
+            }
+        }
+        finally
+        {
+            MatrixKernels.SimdEnabled = saved;
+        }
     }
 }
