@@ -4,9 +4,21 @@ using NeuralDescent.Benchmarks.Training;
 // Run all suites:      dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- --filter '*'
 // Run one suite:       dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- --filter '*Gemm*'
 // Phase profile:       dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- profile W1 2
+// One GEMM:            dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- gemm nt 10000 128 784 2   (layout nn, nt or tn; m n k threads)
 if (args.Length >= 3 && args[0] == "profile-fit")
 {
     FitProfile.Run(args[1], args[2], args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount);
+    return;
+}
+if (args.Length >= 6 && args[0] == "gemm")
+{
+    static int Arg(string s) => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
+    GemmProfile.Run(args[1], Arg(args[2]), Arg(args[3]), Arg(args[4]), Arg(args[5]));
+    return;
+}
+if (args.Length >= 2 && args[0] == "handoff")
+{
+    HandOffProfile.Run(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
     return;
 }
 if (args.Length >= 2 && args[0] == "profile" && args[1] == "I2")

@@ -194,3 +194,58 @@ internal static class PredictBatchProfile
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"PredictBatch(10,000): median {totals[totals.Count / 2]:F2} ms on {threads} thread(s)"));
     }
 }
+
+/// <summary>Median GFLOP/s of one GEMM layout and shape (a quick probe between BenchmarkDotNet runs).</summary>
+internal static class GemmProfile
+{
+    public static void Run(string layout, int m, int n, int k, int threads)
+    {
+        ComputeOptions.ThreadCount = threads;
+        bool ta = layout == "tn", tb = layout == "nt";
+        var random = new NeuralDescent.Randomness.RandomGenerator(1);
+        float[] a = Enumerable.Range(0, m * k).Select(_ => random.NextSingle()).ToArray();
+        float[] b = Enumerable.Range(0, n * k).Select(_ => random.NextSingle()).ToArray();
+        var c = new float[m * n];
+        int lda = ta ? m : k, ldb = tb ? k : n;
+        var times = new List<double>();
+        double flop = 2.0 * m * n * k;
+        int rounds = (int)Math.Clamp(4e10 / flop, 5, 2000);
+        for (int round = 0; round < rounds; round++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            NeuralDescent.Kernels.MatrixKernels.Gemm(ta, tb, m, n, k, a, lda, b, ldb, c, n, accumulate: false);
+            if (round >= rounds / 5) times.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+        times.Sort();
+        double median = times[times.Count / 2];
+        double peak = MnistSample.Bench.PeakFma.Measure(threads, TimeSpan.FromSeconds(0.5));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{layout} {m}x{n}x{k} on {threads} thread(s): {median * 1e3:F3} ms, {flop / median / 1e9:F1} GFLOP/s (best {flop / times[0] / 1e9:F1}) = {flop / median / 1e9 / peak:P0} of the {peak:F0} GFLOP/s peak measured after it"));
+    }
+}
+
+/// <summary>Round-trip time of an empty two-part job through the kernel worker pool, sampled over time.</summary>
+internal static class HandOffProfile
+{
+    private sealed class Empty : NeuralDescent.Kernels.Common.IParallelJob
+    {
+        public void RunPart(int part, int parts) { }
+    }
+
+    public static void Run(int seconds)
+    {
+        var job = new Empty();
+        var samples = new double[20_000];
+        for (int s = 0; s < seconds * 4; s++)
+        {
+            for (int i = 0; i < samples.Length; i++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                NeuralDescent.Kernels.Common.WorkerPool.Run(job, 2);
+                samples[i] = (Stopwatch.GetTimestamp() - t0) * 1e9 / Stopwatch.Frequency;
+            }
+            Array.Sort(samples);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s * 0.25,5:F2} s: median {samples[samples.Length / 2]:F0} ns, p90 {samples[samples.Length * 9 / 10]:F0} ns, p99 {samples[samples.Length * 99 / 100]:F0} ns, max {samples[^1] / 1000:F0} µs"));
+            Thread.Sleep(200);
+        }
+    }
+}

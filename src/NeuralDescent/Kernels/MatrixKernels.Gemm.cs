@@ -440,8 +440,11 @@ internal static unsafe partial class MatrixKernels
         Store(c, c50, c51);
     }
 
-    /// <summary>Whether GEMMs use the 12×16 Vector512 kernel; on by default where Vector512 is hardware-accelerated (tests force it on to check it).</summary>
-    internal static bool Vector512Enabled { get; set; } = Vector512.IsHardwareAccelerated;
+    /// <summary>
+    /// Whether GEMMs use the 12×16 Vector512 kernel: on by default only where 512-bit FMAs measurably do twice the work of
+    /// 256-bit ones (<see cref="SimdProbe"/>; not on Zen 4, which splits them in two). Tests force it on to check it.
+    /// </summary>
+    internal static bool Vector512Enabled { get; set; } = SimdProbe.Vector512FmaPays();
 
     /// <summary>
     /// The 12×16 tile for AVX-512: C[0..12, 0..16] (+)= Σₚ A(r, p) · b[p·16 + j], rows 0–5 from packed panel

@@ -121,6 +121,33 @@ public class MatrixKernelTests
     }
 
     [Fact]
+    public void Gemm_Vector512AndVector256Kernels_GiveBitwiseEqualResults()
+    {
+        // The Vector512 kernel is chosen by a speed probe at start-up; the choice must never change a result.
+        bool saved = MatrixKernels.Vector512Enabled;
+        try
+        {
+            foreach ((int m, int n, int k) in new[] { (12, 16, 4), (30, 33, 260), (64, 128, 784), (1030, 20, 36) })
+            foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+            {
+                float[] a = Rand.Floats(m * k, 21), b = Rand.Floats(k * n, 22), bias = Rand.Floats(n, 23);
+                float[] wide = Rand.Floats(m * n, 24), narrow = (float[])wide.Clone();
+                int lda = ta ? m : k, ldb = tb ? k : n;
+                MatrixKernels.Vector512Enabled = true;
+                MatrixKernels.Gemm(ta, tb, m, n, k, a, lda, b, ldb, wide, n, accumulate: true, bias, relu: true);
+                MatrixKernels.Vector512Enabled = false;
+                MatrixKernels.Gemm(ta, tb, m, n, k, a, lda, b, ldb, narrow, n, accumulate: true, bias, relu: true);
+                narrow.Should().Equal(wide, $"{(ta ? "Aᵀ" : "A")}·{(tb ? "Bᵀ" : "B")} at {m}×{n}×{k}");
+            }
+        }
+        finally
+        {
+            MatrixKernels.Vector512Enabled = saved;
+        }
+    }
+
+    [Fact]
     public void Gemm_LeavesPaddingOutsideTheMatrixUntouched()
     {
         const int m = 7, n = 19, k = 11, ldc = 24;
