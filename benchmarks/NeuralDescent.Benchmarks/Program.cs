@@ -16,6 +16,11 @@ if (args.Length >= 6 && args[0] == "gemm")
     GemmProfile.Run(args[1], Arg(args[2]), Arg(args[3]), Arg(args[4]), Arg(args[5]));
     return;
 }
+if (args.Length >= 1 && args[0] == "fit-overhead")
+{
+    FitOverheadProfile.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 2);
+    return;
+}
 if (args.Length >= 2 && args[0] == "handoff")
 {
     HandOffProfile.Run(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));

@@ -249,3 +249,63 @@ internal static class HandOffProfile
         }
     }
 }
+
+/// <summary>What a W1 step of Trainer.Fit costs besides TrainBatch: the batch copy from the shuffled byte dataset, the gradient norm, the accuracy count.</summary>
+internal static class FitOverheadProfile
+{
+    public static void Run(int threads)
+    {
+        ComputeOptions.ThreadCount = threads;
+        var training = NeuralDescent.Data.Mnist.Load(MnistSample.DataLocator.FindMnist()!).Training;
+        Network network = MnistSample.Bench.Workload.W1.CreateNetwork();
+        var random = new NeuralDescent.Randomness.RandomGenerator(3);
+        int[] order = Enumerable.Range(0, training.Count).ToArray();
+        for (int i = order.Length - 1; i > 0; i--) { int j = random.NextInt32(i + 1); (order[i], order[j]) = (order[j], order[i]); }
+        var inputs = new float[64 * 784];
+        var targets = new float[64 * 10];
+        var copy = new List<double>();
+        var norm = new List<double>();
+        var parameters = network.Parameters;
+        float sink = 0;
+        for (int round = 0; round < 3; round++)
+        {
+            for (int batch = 0; batch + 64 <= order.Length; batch += 64)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                training.CopyBatch(order.AsSpan(batch, 64), inputs, targets);
+                long t1 = Stopwatch.GetTimestamp();
+                for (int p = 0; p < parameters.Count; p++) sink += System.Numerics.Tensors.TensorPrimitives.Norm(parameters[p].Values);
+                long t2 = Stopwatch.GetTimestamp();
+                if (round > 0)
+                {
+                    copy.Add((t1 - t0) * 1e6 / Stopwatch.Frequency);
+                    norm.Add((t2 - t1) * 1e6 / Stopwatch.Frequency);
+                }
+            }
+        }
+        var hot = new List<double>();
+        var prefetched = new List<double>();
+        var scratch = new float[1 << 18];
+        for (int batch = 0; batch + 64 <= order.Length; batch += 64)
+        {
+            training.CopyBatch(order.AsSpan(batch, 64), inputs, targets);
+            long t0 = Stopwatch.GetTimestamp();
+            training.CopyBatch(order.AsSpan(batch, 64), inputs, targets);
+            hot.Add(Stopwatch.GetElapsedTime(t0).TotalMicroseconds);
+            if (batch + 128 <= order.Length)
+            {
+                training.PrefetchInputs(order.AsSpan(batch + 64, 64));
+                System.Numerics.Tensors.TensorPrimitives.Add(scratch, 1f, scratch); // ~1 MB of other work meanwhile
+                long t1 = Stopwatch.GetTimestamp();
+                training.CopyBatch(order.AsSpan(batch + 64, 64), inputs, targets);
+                prefetched.Add(Stopwatch.GetElapsedTime(t1).TotalMicroseconds);
+            }
+        }
+        hot.Sort();
+        prefetched.Sort();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"CopyBatch again (rows in cache): median {hot[hot.Count / 2]:F1} µs; after PrefetchInputs and other work: median {prefetched[prefetched.Count / 2]:F1} µs"));
+        copy.Sort();
+        norm.Sort();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"CopyBatch(64 shuffled images): median {copy[copy.Count / 2]:F1} µs; gradient-norm pass over {parameters.Sum(p => p.Length):N0} values: median {norm[norm.Count / 2]:F1} µs ({sink > 0})"));
+    }
+}

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using System.Numerics.Tensors;
 
 namespace NeuralDescent.Data;
@@ -175,11 +176,39 @@ public sealed class Dataset
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void CopyBatch(ReadOnlySpan<int> indices, Span<float> inputs, Span<float> targets)
     {
+        // Shuffled rows come from all over the dataset: ask for each row a few rows ahead of its copy, so that its
+        // cache misses overlap the copies before it (64 MNIST rows: 20.5 µs cold, 6.3 µs from cache).
+        PrefetchInputs(indices[..Math.Min(PrefetchDistance, indices.Length)]);
         for (int b = 0; b < indices.Length; b++)
         {
+            if (b + PrefetchDistance < indices.Length) PrefetchInputs(indices.Slice(b + PrefetchDistance, 1));
             int index = indices[b];
             CopyInputUnchecked(index, inputs.Slice(b * InputSize, InputSize));
             CopyTargetUnchecked(index, targets.Slice(b * TargetSize, TargetSize));
+        }
+    }
+
+    /// <summary>
+    /// Asks the CPU to start loading the inputs of these samples into its caches (x86 prefetch hints; nothing on other
+    /// processors), so that a later <see cref="CopyBatch"/> of them finds them there instead of waiting on memory for
+    /// each shuffled row. <see cref="CopyBatch"/> calls it for the rows a few places ahead of the one it copies.
+    /// </summary>
+    private const int PrefetchDistance = 4;
+
+    internal unsafe void PrefetchInputs(ReadOnlySpan<int> indices)
+    {
+        if (!Sse.IsSupported) return;
+        fixed (byte* bytes = _byteInputs)
+        fixed (float* floats = _floatInputs)
+        {
+            long rowBytes = bytes != null ? InputSize : InputSize * sizeof(float);
+            byte* start = bytes != null ? bytes : (byte*)floats;
+            for (int i = 0; i < indices.Length; i++)
+            {
+                byte* row = start + indices[i] * rowBytes;
+                for (long offset = 0; offset < rowBytes; offset += 64) Sse.Prefetch0(row + offset);
+                Sse.Prefetch0(row + rowBytes - 1);
+            }
         }
     }
 
