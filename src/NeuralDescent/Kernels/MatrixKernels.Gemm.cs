@@ -36,7 +36,7 @@ internal static unsafe partial class MatrixKernels
             float* pbias = bias.IsEmpty ? null : pbias0;
             int threads = ComputeOptions.ThreadCount;
             long work = (long)m * n * k;
-            if (!transposeA && transposeB && n <= Nr && k >= 16)
+            if (!transposeA && transposeB && (n <= Nr || m <= DotNtMaxRows) && k >= 16)
             {
                 if (threads == 1 || work < ParallelThreshold)
                 {
@@ -45,7 +45,7 @@ internal static unsafe partial class MatrixKernels
                 }
                 DotNtJob dot = t_dotJob ??= new DotNtJob();
                 dot.Set(m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, pbias, relu);
-                WorkerPool.Run(dot, Math.Min(threads, m));
+                WorkerPool.Run(dot, Math.Min(threads, m >= n ? m : (n + 3) / 4));
                 dot.Clear();
                 return;
             }

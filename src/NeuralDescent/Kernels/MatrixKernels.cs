@@ -28,6 +28,8 @@ internal static partial class MatrixKernels
     internal const int Mc = 72;
     internal const int KcTall = 1024;
     internal const int TallM = 1024;
+    /// <summary>A·Bᵀ with at most this many rows (small batches) runs as dot-product tiles, without packing.</summary>
+    internal const int DotNtMaxRows = 16;
 
     /// <summary>When false, every kernel runs its scalar reference path (tests flip it to cover the fallback).</summary>
     internal static bool SimdEnabled { get; set; } = Fma.IsSupported && Avx.IsSupported && Vector256.IsHardwareAccelerated;

@@ -85,6 +85,33 @@ public class MatrixKernelTests
         }
     }
 
+    [Theory]
+    [InlineData(10, 600, 300)]  // few rows: dot-product tiles split by columns of C
+    [InlineData(300, 10, 300)]  // skinny output: split by rows
+    [InlineData(13, 1003, 333)] // odd everything, columns left over after groups of four
+    public void GemmDotProductPath_ResultDoesNotDependOnTheThreadCount(int m, int n, int k)
+    {
+        int saved = ComputeOptions.ThreadCount;
+        try
+        {
+            float[] a = Rand.Floats(m * k, 5), b = Rand.Floats(n * k, 6), bias = Rand.Floats(n, 7);
+            float[] Run(int threads)
+            {
+                ComputeOptions.ThreadCount = threads;
+                float[] c = Rand.Floats(m * n, 8);
+                MatrixKernels.Gemm(false, true, m, n, k, a, k, b, k, c, n, accumulate: true, bias, relu: true);
+                return c;
+            }
+            float[] one = Run(1);
+            foreach (int threads in new[] { 2, 3, 5 })
+                Run(threads).Select(BitConverter.SingleToInt32Bits).Should().Equal(one.Select(BitConverter.SingleToInt32Bits), $"{threads} threads");
+        }
+        finally
+        {
+            ComputeOptions.ThreadCount = saved;
+        }
+    }
+
     [Fact]
     public void Gemm_WithSimdForcedOff_MatchesReference()
     {
