@@ -109,8 +109,8 @@ public sealed class Network
     public void PredictBatch(ReadOnlySpan<float> inputs, Span<float> outputs, int batchSize)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        CheckLength(inputs.Length, (long)batchSize * InputSize, nameof(inputs), $"batch of {batchSize} samples");
-        CheckLength(outputs.Length, (long)batchSize * OutputSize, nameof(outputs), $"batch of {batchSize} outputs");
+        CheckBatchLength(inputs.Length, batchSize, InputSize, nameof(inputs), "samples");
+        CheckBatchLength(outputs.Length, batchSize, OutputSize, nameof(outputs), "outputs");
         Workspace ws = WorkspaceFor(batchSize);
         ForwardInto(ws, inputs, batchSize, training: false).CopyTo(outputs);
     }
@@ -368,6 +368,13 @@ public sealed class Network
     private static void CheckLength(int actual, long expected, string parameter, string what)
     {
         if (actual != expected) throw new ArgumentException($"Expected an {what} of {expected} values but got {actual}.", parameter);
+    }
+
+    // The message is built only when it is thrown: PredictBatch used to format it on every call (144 B per call).
+    private static void CheckBatchLength(int actual, int batchSize, int width, string parameter, string what)
+    {
+        long expected = (long)batchSize * width;
+        if (actual != expected) throw new ArgumentException($"Expected a batch of {batchSize} {what} of {width} values ({expected} in all) but got {actual} values.", parameter);
     }
 
     /// <summary>Buffers for one batch capacity: the input and target batch, every layer's output, and two ping-pong gradient buffers.</summary>

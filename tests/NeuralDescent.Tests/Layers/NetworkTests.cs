@@ -2,6 +2,7 @@ using NeuralDescent.Costs;
 using NeuralDescent.Data;
 using NeuralDescent.Initialization;
 using NeuralDescent.Layers;
+using NeuralDescent.Tests.Support;
 
 namespace NeuralDescent.Tests.Layers;
 
@@ -84,6 +85,36 @@ public class NetworkTests
     {
         var network = new Network(new Dense(4, 2));
         FluentActions.Invoking(() => network.Predict(new float[5])).Should().Throw<ArgumentException>().WithMessage("Expected an input sample of 4 values but got 5.*");
+    }
+
+    [Fact]
+    public void PredictBatch_WrongLength_ThrowsWithSizes()
+    {
+        var network = new Network(new Dense(4, 2));
+        FluentActions.Invoking(() => network.PredictBatch(new float[11], new float[6], 3)).Should().Throw<ArgumentException>()
+            .WithMessage("Expected a batch of 3 samples of 4 values (12 in all) but got 11 values.*").Which.ParamName.Should().Be("inputs");
+        FluentActions.Invoking(() => network.PredictBatch(new float[12], new float[5], 3)).Should().Throw<ArgumentException>()
+            .WithMessage("Expected a batch of 3 outputs of 2 values (6 in all) but got 5 values.*").Which.ParamName.Should().Be("outputs");
+    }
+
+    [Fact]
+    public void PredictAndPredictBatch_AllocateNothingAfterTheFirstCall()
+    {
+        var network = new Network(new Dense(30, 20), new ReLU(), new Dense(20, 10), new Softmax());
+        network.Initialize(3);
+        float[] inputs = Rand.Floats(50 * 30, 4), outputs = new float[50 * 10], single = new float[10];
+        for (int i = 0; i < 3; i++)
+        {
+            network.PredictBatch(inputs, outputs, 50);
+            network.Predict(inputs.AsSpan(0, 30), single);
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++)
+        {
+            network.PredictBatch(inputs, outputs, 50);
+            network.Predict(inputs.AsSpan(0, 30), single);
+        }
+        (GC.GetAllocatedBytesForCurrentThread() - before).Should().Be(0);
     }
 
     [Fact]
