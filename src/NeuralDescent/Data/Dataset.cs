@@ -188,13 +188,14 @@ public sealed class Dataset
         }
     }
 
+    /// <summary>How many rows ahead of its copy <see cref="CopyBatch"/> asks for a row (2, 4 and 8 measured alike).</summary>
+    private const int PrefetchDistance = 4;
+
     /// <summary>
     /// Asks the CPU to start loading the inputs of these samples into its caches (x86 prefetch hints; nothing on other
     /// processors), so that a later <see cref="CopyBatch"/> of them finds them there instead of waiting on memory for
     /// each shuffled row. <see cref="CopyBatch"/> calls it for the rows a few places ahead of the one it copies.
     /// </summary>
-    private const int PrefetchDistance = 4;
-
     internal unsafe void PrefetchInputs(ReadOnlySpan<int> indices)
     {
         if (!Sse.IsSupported) return;

@@ -151,7 +151,8 @@ internal static class ElementwiseKernels
     /// <summary>
     /// Softmax of rows 8 to 16 wide (class outputs such as MNIST's 10), one row in two Vector256 registers: the row's
     /// first eight values and its last eight (overlapping when the width is below 16). The maximum ignores the overlap;
-    /// the sum masks the doubled lanes out of the second vector. About ten times faster than the general path at width 10.
+    /// the sum masks the doubled lanes out of the second vector. About three times faster than the general path at width 10
+    /// (10,000 rows: 0.66 → 0.23 ms).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SoftmaxRows8To16(ReadOnlySpan<float> x, Span<float> y, int rows, int width)

@@ -11,7 +11,7 @@ namespace NeuralDescent.Kernels.Common;
 /// <see cref="Vector512.IsHardwareAccelerated"/> only says the instructions exist. Cores with two 512-bit FMA units
 /// (most Intel server parts) double their FLOP rate with them; Zen 4 splits each into two 256-bit halves, so the rate
 /// stays the same and the 12×16 Vector512 GEMM kernel, which packs A, ran at 81–83 % of peak there against 97 % for the
-/// 6×16 Vector256 kernel reading A in place (128×72×256, one thread). The probe times twelve independent FMA chains
+/// 6×16 Vector256 kernel reading A in place (72×128×256, one thread). The probe times twelve independent FMA chains
 /// of each width for about 0.1 ms in all; noise can only make it pick the other kernel, never change a result, since
 /// both kernels add the same products in the same order.
 /// </remarks>
