@@ -250,7 +250,7 @@ internal static class HandOffProfile
     }
 }
 
-/// <summary>What a W1 step of Trainer.Fit costs besides TrainBatch: the batch copy from the shuffled byte dataset, the gradient norm, the accuracy count.</summary>
+/// <summary>What a W1 step of Trainer.Fit costs besides TrainBatch: the batch copy from the shuffled byte dataset (cold, cached, prefetched) and a norm pass over as many values as the gradients hold.</summary>
 internal static class FitOverheadProfile
 {
     public static void Run(int threads)
