@@ -9,32 +9,59 @@ namespace NeuralDescent;
 
 /// <summary>A sequential neural network: a = fₗ(… f₂(f₁(x))), one <see cref="ILayer"/> after another.</summary>
 /// <remarks>
-/// <para>Shapes are checked when the network is built: each sized layer's input size must equal the width
-/// produced before it, and the message names both layers. Element-wise layers keep the width.</para>
+/// <para>Shapes are folded through the layers when the network is built: each layer is connected to the shape produced
+/// before it (<see cref="ILayer.Connect"/>), and a mismatch is an <see cref="ArgumentException"/> naming both layers and
+/// both shapes. The input shape is given explicitly (<c>new Network(Shape.Image(1, 28, 28), …)</c> for a convolutional
+/// network) or taken from the first layer that states one (<see cref="ILayer.InputShape"/>, such as a Dense layer's).</para>
+/// <para>A layer whose <c>Forward</c> can apply the activation after it in the same pass (Dense or Conv2D before a ReLU)
+/// is asked to, and the two run as one; results are the same as running them apart.</para>
 /// <para>Activation and gradient buffers are allocated once per batch capacity and reused, so forward and backward
 /// passes allocate nothing after the first batch. A network is not thread-safe: use one per thread.</para>
 /// </remarks>
 public sealed class Network
 {
     private readonly ILayer[] _layers;
+    private readonly Shape[] _shapes;
     private readonly int[] _widths;
     private readonly Parameter[] _parameters;
+    private readonly StateTensor[] _state;
     private readonly bool[] _fusedWithNext;
     private Workspace? _training;
     private Workspace? _single;
 
-    /// <summary>Builds a network and initializes it with seed 0.</summary>
+    /// <summary>Builds a network and initializes it with seed 0; the input shape is the first layer's.</summary>
     /// <param name="layers">The layers in order.</param>
-    /// <exception cref="ArgumentException">There are no layers, or their sizes do not chain.</exception>
-    public Network(params ILayer[] layers) : this(0, layers)
+    /// <exception cref="ArgumentException">There are no layers, or their shapes do not chain.</exception>
+    public Network(params ILayer[] layers) : this(0, null, layers)
     {
     }
 
-    /// <summary>Builds a network and initializes its parameters from <paramref name="seed"/>.</summary>
+    /// <summary>Builds a network and initializes its parameters from <paramref name="seed"/>; the input shape is the first layer's.</summary>
     /// <param name="seed">Seed of the initialization stream (<see cref="RandomStreamKind.Initialization"/>).</param>
     /// <param name="layers">The layers in order.</param>
-    /// <exception cref="ArgumentException">There are no layers, or their sizes do not chain.</exception>
-    public Network(int seed, params ILayer[] layers)
+    /// <exception cref="ArgumentException">There are no layers, or their shapes do not chain.</exception>
+    public Network(int seed, params ILayer[] layers) : this(seed, null, layers)
+    {
+    }
+
+    /// <summary>Builds a network for samples of <paramref name="input"/> shape and initializes it with seed 0.</summary>
+    /// <param name="input">The shape of one input sample, e.g. <c>Shape.Image(1, 28, 28)</c>.</param>
+    /// <param name="layers">The layers in order.</param>
+    /// <exception cref="ArgumentException">There are no layers, or their shapes do not chain.</exception>
+    public Network(Shape input, params ILayer[] layers) : this(0, (Shape?)input, layers)
+    {
+    }
+
+    /// <summary>Builds a network for samples of <paramref name="input"/> shape and initializes it from <paramref name="seed"/>.</summary>
+    /// <param name="seed">Seed of the initialization stream.</param>
+    /// <param name="input">The shape of one input sample.</param>
+    /// <param name="layers">The layers in order.</param>
+    /// <exception cref="ArgumentException">There are no layers, or their shapes do not chain.</exception>
+    public Network(int seed, Shape input, params ILayer[] layers) : this(seed, (Shape?)input, layers)
+    {
+    }
+
+    private Network(int seed, Shape? input, ILayer[] layers)
     {
         ArgumentNullException.ThrowIfNull(layers);
         if (layers.Length == 0) throw new ArgumentException("A network needs at least one layer.", nameof(layers));
@@ -48,27 +75,43 @@ public sealed class Network
             }
         }
         _layers = (ILayer[])layers.Clone();
-        _widths = ComputeWidths(_layers);
+        _shapes = FoldShapes(_layers, input);
+        _widths = _shapes.Select(s => s.Size).ToArray();
         _parameters = _layers.SelectMany(l => l.Parameters).ToArray();
-        // A Dense layer followed by a ReLU is computed in one pass (the ReLU applied in the GEMM's store).
-        _fusedWithNext = _layers.Select((l, i) => l is Dense && i + 1 < _layers.Length && _layers[i + 1].GetType() == typeof(ReLU)).ToArray();
+        _state = _layers.SelectMany(l => l.State).ToArray();
+        // A layer that can apply the activation after it in its own store does so (Dense → ReLU in the GEMM).
+        _fusedWithNext = _layers.Select((l, i) => i + 1 < _layers.Length && l is IFusesActivation f && f.CanFuse(_layers[i + 1])).ToArray();
         Initialize(seed);
     }
 
     /// <summary>The layers in order.</summary>
     public IReadOnlyList<ILayer> Layers => _layers;
 
-    /// <summary>Features per input sample.</summary>
+    /// <summary>The shape of one input sample.</summary>
+    public Shape InputShape => _shapes[0];
+
+    /// <summary>The shape of one output sample.</summary>
+    public Shape OutputShape => _shapes[^1];
+
+    /// <summary>Values per input sample, <see cref="InputShape"/>.Size.</summary>
     public int InputSize => _widths[0];
 
-    /// <summary>Values per output sample.</summary>
+    /// <summary>Values per output sample, <see cref="OutputShape"/>.Size.</summary>
     public int OutputSize => _widths[^1];
 
     /// <summary>Every trainable parameter, layer by layer.</summary>
     public IReadOnlyList<Parameter> Parameters => _parameters;
 
+    /// <summary>Every non-trainable state tensor (running statistics), layer by layer.</summary>
+    public IReadOnlyList<StateTensor> State => _state;
+
     /// <summary>Total number of trainable values.</summary>
     public long ParameterCount => _parameters.Sum(p => (long)p.Length);
+
+    /// <summary>The shape entering layer <paramref name="layer"/>; <c>Layers.Count</c> gives the network's output shape.</summary>
+    /// <param name="layer">0 … Layers.Count.</param>
+    /// <returns>The shape of one sample there.</returns>
+    public Shape ShapeBefore(int layer) => _shapes[layer];
 
     /// <summary>Redraws every parameter from <paramref name="seed"/>; equal seeds give bitwise-equal weights.</summary>
     /// <param name="seed">Seed of the initialization stream.</param>
@@ -234,7 +277,7 @@ public sealed class Network
     internal void CheckDataset(Dataset data)
     {
         if (data.InputSize != InputSize)
-            throw new ArgumentException($"The dataset has {data.InputSize} features per sample but the network's first layer {FirstSized().Name} expects {InputSize}.", nameof(data));
+            throw new ArgumentException($"The dataset has {data.InputSize} features per sample but the network expects {InputSize} (input shape {InputShape}, first layer {_layers[0].Name}).", nameof(data));
         if (data.TargetSize != OutputSize)
             throw new ArgumentException($"The dataset has targets of {data.TargetSize} values but the network's output {_layers[^1].Name} produces {OutputSize}.", nameof(data));
     }
@@ -248,10 +291,10 @@ public sealed class Network
         {
             if (_fusedWithNext[i])
             {
-                // Dense → ReLU in one pass into the ReLU's buffer; the Dense output buffer is not needed, since the
-                // ReLU's backward reads its output and the Dense's backward reads its input.
+                // The layer and its activation in one pass into the activation's buffer; the layer's own output buffer is
+                // not needed, since the activation's backward reads its output and the layer's backward its input.
                 Span<float> rectified = ws.Activations[i + 1].AsSpan(0, batchSize * _widths[i + 2]);
-                ((Dense)_layers[i]).ForwardFused(current, rectified, batchSize, relu: true);
+                ((IFusesActivation)_layers[i]).ForwardFused(current, rectified, batchSize);
                 current = rectified;
                 i++;
                 continue;
@@ -332,37 +375,31 @@ public sealed class Network
     private ReadOnlySpan<float> LayerInput(Workspace ws, int layer, int batchSize)
         => layer == 0 ? ws.Inputs.AsSpan(0, batchSize * InputSize) : ws.Activations[layer - 1].AsSpan(0, batchSize * _widths[layer]);
 
-    private ILayer FirstSized() => _layers.FirstOrDefault(l => l.InputSize > 0) ?? _layers[0];
-
-    private static int[] ComputeWidths(ILayer[] layers)
+    private static Shape[] FoldShapes(ILayer[] layers, Shape? input)
     {
-        int first = Array.FindIndex(layers, l => l.InputSize > 0);
-        if (first < 0)
-            throw new ArgumentException("No layer fixes the input size (all are element-wise); start the network with a sized layer such as Dense.", nameof(layers));
-        var widths = new int[layers.Length + 1];
-        int width = layers[first].InputSize;
-        widths[0] = width;
-        int producer = -1;
+        if (input is null)
+        {
+            input = layers.Select(l => l.InputShape).FirstOrDefault(s => s is not null);
+            if (input is null)
+                throw new ArgumentException("No layer states the input shape (all adapt to what they receive); give it, as in new Network(Shape.Image(1, 28, 28), …).", nameof(layers));
+        }
+        var shapes = new Shape[layers.Length + 1];
+        shapes[0] = input.Value;
         for (int i = 0; i < layers.Length; i++)
         {
-            ILayer layer = layers[i];
-            if (layer.InputSize > 0 && layer.InputSize != width)
+            try
             {
-                string from = producer < 0 ? $"the network input ({width} features)" : $"layer {producer} {layers[producer].Name}, which produces {width}";
-                throw new ArgumentException($"Shape mismatch: layer {i} {layer.Name} expects {layer.InputSize} inputs but receives them from {from}.", nameof(layers));
+                shapes[i + 1] = layers[i].Connect(shapes[i]);
             }
-            if (layer.OutputSize > 0)
+            catch (ArgumentException e)
             {
-                width = layer.OutputSize;
-                producer = i;
+                string from = i == 0 ? "the network input" : $"layer {i - 1} {layers[i - 1].Name}";
+                throw new ArgumentException($"Shape mismatch: {from} gives {shapes[i]}, layer {i} {e.Message.TrimEnd('.')}.", nameof(layers), e);
             }
-            else if (layer.InputSize > 0)
-            {
-                throw new ArgumentException($"Layer {i} {layer.Name} has input size {layer.InputSize} but output size {layer.OutputSize}; sized layers need both.", nameof(layers));
-            }
-            widths[i + 1] = width;
+            if (shapes[i + 1].Size == 0)
+                throw new ArgumentException($"Layer {i} {layers[i].Name} returned an empty shape from Connect({shapes[i]}).", nameof(layers));
         }
-        return widths;
+        return shapes;
     }
 
     private static void CheckLength(int actual, long expected, string parameter, string what)

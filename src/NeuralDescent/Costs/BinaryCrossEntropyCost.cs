@@ -43,7 +43,7 @@ public sealed class BinaryCrossEntropyCost : ICostFunction, IFusedOutputCost
         }
     }
 
-    bool IFusedOutputCost.CanFuse(ILayer outputLayer) => outputLayer is Sigmoid;
+    bool IFusedOutputCost.CanFuse(ILayer outputLayer) => outputLayer is ActivationLayer { Kind: ActivationKind.Sigmoid };
 
     float IFusedOutputCost.ValueFromLogits(ReadOnlySpan<float> logits, ReadOnlySpan<float> output, ReadOnlySpan<float> target, int batchSize)
     {

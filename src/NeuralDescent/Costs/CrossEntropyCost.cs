@@ -42,7 +42,7 @@ public sealed class CrossEntropyCost : ICostFunction, IFusedOutputCost
             outputGradient[i] = target[i] == 0f ? 0f : scale * target[i] / Math.Max(output[i], Epsilon);
     }
 
-    bool IFusedOutputCost.CanFuse(ILayer outputLayer) => outputLayer is Softmax;
+    bool IFusedOutputCost.CanFuse(ILayer outputLayer) => outputLayer is ActivationLayer { Kind: ActivationKind.Softmax };
 
     float IFusedOutputCost.ValueFromLogits(ReadOnlySpan<float> logits, ReadOnlySpan<float> output, ReadOnlySpan<float> target, int batchSize)
     {

@@ -27,7 +27,7 @@ public static class Saliency
         input.CopyTo(inputs);
         network.ForwardInto(ws, inputs, 1, training: false);
         int from = network.Layers.Count - 1;
-        if (network.Layers[from] is Softmax or Sigmoid) from--;
+        if (network.Layers[from] is ActivationLayer { Kind: ActivationKind.Softmax or ActivationKind.Sigmoid }) from--; // the score before the squashing output
         int width = network.WidthBefore(from + 1);
         Span<float> seed = ws.GradientA.AsSpan(0, width);
         seed.Clear();

@@ -1,10 +1,11 @@
 using System.Runtime.CompilerServices;
+using NeuralDescent.Initialization;
 using NeuralDescent.Randomness;
 
 namespace NeuralDescent.Layers;
 
 /// <summary>
-/// Base of the parameter-free element-wise activations y = f(x): any width, output width = input width.
+/// Base of the parameter-free element-wise layers y = f(x): any shape in, the same shape out.
 /// </summary>
 /// <remarks>Backward computes ∂C/∂x = ∂C/∂y ⊙ f′(x), with f′ written in terms of whichever of x or y is cheaper.</remarks>
 public abstract class ActivationLayer : ILayer
@@ -12,11 +13,23 @@ public abstract class ActivationLayer : ILayer
     /// <inheritdoc />
     public abstract string Name { get; }
 
-    /// <summary>0: an activation accepts any width.</summary>
-    public int InputSize => 0;
+    /// <summary>Null: an element-wise layer adapts to any shape.</summary>
+    public Shape? InputShape => null;
 
-    /// <summary>0: the output has the input's width.</summary>
-    public int OutputSize => 0;
+    /// <summary>Returns <paramref name="input"/>: the output has the input's shape.</summary>
+    /// <param name="input">Any shape.</param>
+    /// <returns><paramref name="input"/>.</returns>
+    public Shape Connect(Shape input) => input;
+
+    /// <inheritdoc />
+    public virtual Initializer? PreferredInitializerBefore => null;
+
+    /// <summary>What the library may fuse into the layer before this one or into the cost after it.</summary>
+    internal virtual ActivationKind Kind => ActivationKind.Other;
+
+    /// <summary>The spec of a built-in activation; null (cannot be saved) for a derived class that does not override it.</summary>
+    /// <returns>The spec, or null.</returns>
+    public virtual LayerSpec? Describe() => null;
 
     /// <summary>Empty: activations have no parameters.</summary>
     public IReadOnlyList<Parameter> Parameters => [];

@@ -12,7 +12,7 @@ namespace NeuralDescent.Layers;
 /// <para>Backward, with G = ∂C/∂Z (batchSize × outputSize): <c>∂C/∂W += Gᵀ·X</c>, <c>∂C/∂b += Σ_rows G</c>,
 /// <c>∂C/∂X = G·W</c>.</para>
 /// </remarks>
-public sealed class Dense : ILayer
+public sealed class Dense : IFusesActivation
 {
     private readonly Parameter _weights;
     private readonly Parameter _biases;
@@ -21,7 +21,7 @@ public sealed class Dense : ILayer
     /// <summary>Creates a dense layer; its values are drawn when the network is built.</summary>
     /// <param name="inputSize">Inputs per sample (fan-in).</param>
     /// <param name="outputSize">Units, i.e. outputs per sample (fan-out).</param>
-    /// <param name="initializer">How to draw initial values; null picks He normal before ReLU-like activations and Glorot uniform otherwise.</param>
+    /// <param name="initializer">How to draw initial values; null follows the next layer's <see cref="ILayer.PreferredInitializerBefore"/> (He normal before ReLU-like activations) and is Glorot uniform otherwise.</param>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
     public Dense(int inputSize, int outputSize, Initializer? initializer = null)
     {
@@ -38,11 +38,25 @@ public sealed class Dense : ILayer
     /// <inheritdoc />
     public string Name => $"Dense({InputSize}→{OutputSize})";
 
-    /// <inheritdoc />
+    /// <summary>Inputs per sample (fan-in).</summary>
     public int InputSize { get; }
 
-    /// <inheritdoc />
+    /// <summary>Outputs per sample (fan-out, the number of units).</summary>
     public int OutputSize { get; }
+
+    /// <summary>A vector of <see cref="InputSize"/> features.</summary>
+    public Shape? InputShape => Shape.Features(InputSize);
+
+    /// <inheritdoc />
+    public Shape Connect(Shape input)
+    {
+        if (input != Shape.Features(InputSize))
+        {
+            string hint = input.Size == InputSize ? "; put a Flatten layer before it" : "";
+            throw new ArgumentException($"{Name} expects {InputSize} features{hint}");
+        }
+        return Shape.Features(OutputSize);
+    }
 
     /// <summary>The initializer given at construction, or null for the activation-based default.</summary>
     public Initializer? Initializer { get; }
@@ -60,17 +74,21 @@ public sealed class Dense : ILayer
     public void Initialize(RandomGenerator random, ILayer? nextLayer)
     {
         ArgumentNullException.ThrowIfNull(random);
-        Initializer rule = Initializer ?? (nextLayer is ReLU or LeakyReLU ? Initializer.HeNormal : Initializer.GlorotUniform);
+        Initializer rule = Initializer ?? nextLayer?.PreferredInitializerBefore ?? Initializer.GlorotUniform;
         rule.FillWeights(_weights.Values, InputSize, OutputSize, random);
         rule.FillBiases(_biases.Values, random);
     }
 
     /// <inheritdoc />
-    public void Forward(ReadOnlySpan<float> input, Span<float> output, int batchSize, bool training) => ForwardFused(input, output, batchSize, relu: false);
+    public void Forward(ReadOnlySpan<float> input, Span<float> output, int batchSize, bool training) => Compute(input, output, batchSize, relu: false);
 
-    /// <summary>The forward pass, optionally followed by ReLU in the same store (the network fuses Dense → ReLU pairs).</summary>
+    bool IFusesActivation.CanFuse(ILayer next) => next is ActivationLayer { Kind: ActivationKind.ReLU };
+
+    void IFusesActivation.ForwardFused(ReadOnlySpan<float> input, Span<float> output, int batchSize) => Compute(input, output, batchSize, relu: true);
+
+    /// <summary>The forward pass, optionally followed by ReLU in the same store.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal void ForwardFused(ReadOnlySpan<float> input, Span<float> output, int batchSize, bool relu)
+    private void Compute(ReadOnlySpan<float> input, Span<float> output, int batchSize, bool relu)
     {
         LayerGuard.CheckBatch(this, input.Length, InputSize, output.Length, OutputSize, batchSize);
         if (batchSize == 1)
@@ -101,6 +119,9 @@ public sealed class Dense : ILayer
             MatrixKernels.Gemm(false, false, batchSize, InputSize, OutputSize, outputGradient, OutputSize, _weights.Values, InputSize, inputGradient, InputSize, accumulate: false);
         }
     }
+
+    /// <inheritdoc />
+    public LayerSpec Describe() => new LayerSpec("Dense").With("in", InputSize).With("out", OutputSize);
 
     /// <inheritdoc />
     public override string ToString() => Name;

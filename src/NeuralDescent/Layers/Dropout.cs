@@ -27,6 +27,9 @@ public sealed class Dropout : ActivationLayer, IRandomizedLayer
     public RandomGenerator? Random { get; set; }
 
     /// <inheritdoc />
+    public override LayerSpec Describe() => new LayerSpec("Dropout").With("rate", Rate);
+
+    /// <inheritdoc />
     public override string Name => $"Dropout({Rate})";
 
     /// <summary>When true, training-mode forward passes reuse the last mask instead of drawing a new one (for gradient checks).</summary>

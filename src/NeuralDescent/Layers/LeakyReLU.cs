@@ -1,3 +1,4 @@
+using NeuralDescent.Initialization;
 using NeuralDescent.Kernels;
 
 namespace NeuralDescent.Layers;
@@ -18,6 +19,12 @@ public sealed class LeakyReLU : ActivationLayer
 
     /// <summary>α, the slope for negative inputs.</summary>
     public float Slope { get; }
+
+    /// <summary>He normal, as for ReLU.</summary>
+    public override Initializer? PreferredInitializerBefore => Initializer.HeNormal;
+
+    /// <inheritdoc />
+    public override LayerSpec Describe() => new LayerSpec("LeakyReLU").With("slope", Slope);
 
     /// <inheritdoc />
     public override string Name => $"LeakyReLU({Slope})";

@@ -19,18 +19,26 @@ public sealed class Parameter
     /// <param name="name">Its name within the layer, such as <c>weight</c> or <c>bias</c>.</param>
     /// <param name="rows">Number of rows (1 for a vector).</param>
     /// <param name="columns">Number of columns.</param>
-    /// <exception cref="ArgumentOutOfRangeException">A dimension is not positive, or the size exceeds 2³¹ − 1 elements.</exception>
+    /// <exception cref="ArgumentException">A dimension is not positive, or the size exceeds 2³¹ − 1 elements.</exception>
     public Parameter(string name, int rows, int columns)
+        : this(name, rows == 1 ? [columns] : [rows, columns])
+    {
+        // A 1×n parameter is a vector (a bias): saved with the one dimension PyTorch gives it.
+    }
+
+    /// <summary>Creates a zero-valued parameter of any number of dimensions, such as a convolution kernel out × in × kh × kw.</summary>
+    /// <param name="name">Its name within the layer, such as <c>weight</c> or <c>bias</c>.</param>
+    /// <param name="dimensions">The shape, outermost first; every dimension positive.</param>
+    /// <exception cref="ArgumentException">A dimension is not positive, or the size exceeds 2³¹ − 1 elements.</exception>
+    public Parameter(string name, params int[] dimensions)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columns);
-        long length = (long)rows * columns;
-        if (length > Array.MaxLength)
-            throw new ArgumentOutOfRangeException(nameof(rows), $"Parameter '{name}' of shape {rows}×{columns} has more than {Array.MaxLength} elements.");
+        ArgumentNullException.ThrowIfNull(dimensions);
         Name = name;
-        Rows = rows;
-        Columns = columns;
+        Dimensions = [.. dimensions];
+        int length = TensorSize.Checked(name, Dimensions);
+        Rows = Dimensions.Count == 1 ? 1 : Dimensions[0];
+        Columns = length / Rows;
         _values = new float[length];
         _gradient = new float[length];
     }
@@ -38,10 +46,13 @@ public sealed class Parameter
     /// <summary>Its name within the layer (<c>weight</c>, <c>bias</c>).</summary>
     public string Name { get; }
 
-    /// <summary>Number of rows: a dense weight is outputSize × inputSize (PyTorch's <c>Linear</c> layout).</summary>
+    /// <summary>The shape, outermost dimension first: <c>[out, in]</c> for a dense weight, <c>[out, in, kh, kw]</c> for a convolution kernel, <c>[n]</c> for a bias.</summary>
+    public IReadOnlyList<int> Dimensions { get; }
+
+    /// <summary>Number of rows of the 2-D view (the first dimension; 1 for a vector): a dense weight is outputSize × inputSize (PyTorch's <c>Linear</c> layout).</summary>
     public int Rows { get; }
 
-    /// <summary>Number of columns.</summary>
+    /// <summary>Number of columns of the 2-D view: the product of the dimensions after the first.</summary>
     public int Columns { get; }
 
     /// <summary>Number of elements, <see cref="Rows"/>·<see cref="Columns"/>.</summary>
@@ -83,5 +94,5 @@ public sealed class Parameter
     }
 
     /// <inheritdoc />
-    public override string ToString() => $"{Name} [{Rows}×{Columns}]";
+    public override string ToString() => $"{Name} [{string.Join('×', Dimensions)}]";
 }

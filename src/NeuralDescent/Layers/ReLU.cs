@@ -1,3 +1,4 @@
+using NeuralDescent.Initialization;
 using NeuralDescent.Kernels;
 
 namespace NeuralDescent.Layers;
@@ -10,6 +11,14 @@ namespace NeuralDescent.Layers;
 /// </remarks>
 public sealed class ReLU : ActivationLayer
 {
+    /// <inheritdoc />
+    public override LayerSpec Describe() => new("ReLU");
+
+    /// <summary>He normal (He et al., 2015): ReLU halves the variance of what passes, and σ = √(2 / fanIn) makes up for it.</summary>
+    public override Initializer? PreferredInitializerBefore => Initializer.HeNormal;
+
+    internal override ActivationKind Kind => ActivationKind.ReLU;
+
     /// <inheritdoc />
     public override string Name => "ReLU";
 

@@ -8,6 +8,11 @@ namespace NeuralDescent.Layers;
 public sealed class Sigmoid : ActivationLayer
 {
     /// <inheritdoc />
+    public override LayerSpec Describe() => new("Sigmoid");
+
+    internal override ActivationKind Kind => ActivationKind.Sigmoid;
+
+    /// <inheritdoc />
     public override string Name => "Sigmoid";
 
     /// <inheritdoc />

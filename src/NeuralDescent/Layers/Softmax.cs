@@ -11,6 +11,11 @@ namespace NeuralDescent.Layers;
 public sealed class Softmax : ActivationLayer
 {
     /// <inheritdoc />
+    public override LayerSpec Describe() => new("Softmax");
+
+    internal override ActivationKind Kind => ActivationKind.Softmax;
+
+    /// <inheritdoc />
     public override string Name => "Softmax";
 
     /// <inheritdoc />

@@ -13,8 +13,9 @@ namespace NeuralDescent.Layers;
 /// </remarks>
 public sealed class Standardize : ILayer
 {
-    private readonly float[] _mean;
-    private readonly float[] _inverseStd;
+    private readonly StateTensor _mean;
+    private readonly StateTensor _std;
+    private readonly StateTensor[] _state;
 
     /// <summary>Creates the layer from known statistics.</summary>
     /// <param name="mean">μ, one value per feature.</param>
@@ -30,8 +31,20 @@ public sealed class Standardize : ILayer
             if (!(standardDeviation[i] > 0) || !float.IsFinite(standardDeviation[i]) || !float.IsFinite(mean[i]))
                 throw new ArgumentException($"Feature {i}: mean {mean[i]} and standard deviation {standardDeviation[i]} must be finite, the deviation positive.", nameof(standardDeviation));
         }
-        _mean = (float[])mean.Clone();
-        _inverseStd = standardDeviation.Select(s => 1f / s).ToArray();
+        _mean = new StateTensor("mean", mean.Length);
+        _std = new StateTensor("std", mean.Length);
+        mean.CopyTo(_mean.Values);
+        standardDeviation.CopyTo(_std.Values);
+        _state = [_mean, _std];
+    }
+
+    /// <summary>A layer of <paramref name="size"/> features with μ = 0 and σ = 1, whose statistics a model file then fills in.</summary>
+    internal Standardize(int size)
+    {
+        _mean = new StateTensor("mean", size);
+        _std = new StateTensor("std", size);
+        _std.Values.Fill(1f);
+        _state = [_mean, _std];
     }
 
     /// <summary>Fits μ and σ (population standard deviation, computed in double) on every sample of <paramref name="data"/>.</summary>
@@ -69,20 +82,30 @@ public sealed class Standardize : ILayer
     /// <inheritdoc />
     public string Name => $"Standardize({InputSize})";
 
-    /// <inheritdoc />
+    /// <summary>Features per sample.</summary>
     public int InputSize => _mean.Length;
 
+    /// <summary>A vector of <see cref="InputSize"/> features.</summary>
+    public Shape? InputShape => Shape.Features(InputSize);
+
     /// <inheritdoc />
-    public int OutputSize => _mean.Length;
+    public Shape Connect(Shape input)
+        => input.Size == InputSize ? input : throw new ArgumentException($"{Name} expects {InputSize} values per sample");
 
     /// <summary>μ per feature.</summary>
-    public IReadOnlyList<float> Mean => _mean;
+    public IReadOnlyList<float> Mean => _mean.Values.ToArray();
 
     /// <summary>σ per feature.</summary>
-    public IReadOnlyList<float> StandardDeviation => _inverseStd.Select(v => 1f / v).ToArray();
+    public IReadOnlyList<float> StandardDeviation => _std.Values.ToArray();
 
     /// <summary>Empty: the statistics are fixed, not trained.</summary>
     public IReadOnlyList<Parameter> Parameters => [];
+
+    /// <summary>μ (<c>mean</c>) and σ (<c>std</c>), saved with the model.</summary>
+    public IReadOnlyList<StateTensor> State => _state;
+
+    /// <inheritdoc />
+    public LayerSpec Describe() => new LayerSpec("Standardize").With("size", InputSize);
 
     /// <summary>Nothing to draw.</summary>
     /// <param name="random">Unused.</param>
@@ -94,12 +117,12 @@ public sealed class Standardize : ILayer
     /// <inheritdoc />
     public void Forward(ReadOnlySpan<float> input, Span<float> output, int batchSize, bool training)
     {
-        LayerGuard.CheckBatch(this, input.Length, InputSize, output.Length, OutputSize, batchSize);
+        LayerGuard.CheckBatch(this, input.Length, InputSize, output.Length, InputSize, batchSize);
         for (int r = 0; r < batchSize; r++)
         {
             Span<float> y = output.Slice(r * InputSize, InputSize);
-            TensorPrimitives.Subtract(input.Slice(r * InputSize, InputSize), _mean, y);
-            TensorPrimitives.Multiply(y, _inverseStd, y);
+            TensorPrimitives.Subtract(input.Slice(r * InputSize, InputSize), _mean.Values, y);
+            TensorPrimitives.Divide(y, _std.Values, y);
         }
     }
 
@@ -107,9 +130,9 @@ public sealed class Standardize : ILayer
     public void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize)
     {
         if (inputGradient.IsEmpty) return;
-        LayerGuard.CheckBatch(this, inputGradient.Length, InputSize, outputGradient.Length, OutputSize, batchSize);
+        LayerGuard.CheckBatch(this, inputGradient.Length, InputSize, outputGradient.Length, InputSize, batchSize);
         for (int r = 0; r < batchSize; r++)
-            TensorPrimitives.Multiply(outputGradient.Slice(r * InputSize, InputSize), _inverseStd, inputGradient.Slice(r * InputSize, InputSize));
+            TensorPrimitives.Divide(outputGradient.Slice(r * InputSize, InputSize), _std.Values, inputGradient.Slice(r * InputSize, InputSize));
     }
 
     /// <inheritdoc />

@@ -9,6 +9,9 @@ namespace NeuralDescent.Layers;
 public sealed class Step : ActivationLayer
 {
     /// <inheritdoc />
+    public override LayerSpec Describe() => new("Step");
+
+    /// <inheritdoc />
     public override string Name => "Step";
 
     /// <inheritdoc />

@@ -8,6 +8,9 @@ namespace NeuralDescent.Layers;
 public sealed class Tanh : ActivationLayer
 {
     /// <inheritdoc />
+    public override LayerSpec Describe() => new("Tanh");
+
+    /// <inheritdoc />
     public override string Name => "Tanh";
 
     /// <inheritdoc />

@@ -22,7 +22,7 @@ public sealed class Checkpoint
 
     internal Checkpoint(int epoch, long step, float baseLearningRate, string optimizer, long optimizerSteps,
         (ulong, ulong, ulong, ulong) shuffle, (ulong, ulong, ulong, ulong) dropout, (ulong, ulong, ulong, ulong) data,
-        int[] order, List<Tensor> networkTensors, string architecture, float[][][] optimizerState, IReadOnlyList<string> stateNames)
+        int[] order, List<Tensor> networkTensors, string architecture, string? inputShape, float[][][] optimizerState, IReadOnlyList<string> stateNames)
     {
         Epoch = epoch;
         Step = step;
@@ -35,6 +35,7 @@ public sealed class Checkpoint
         Order = order;
         NetworkTensors = networkTensors;
         Architecture = architecture;
+        InputShape = inputShape;
         OptimizerState = optimizerState;
         StateNames = stateNames;
     }
@@ -58,6 +59,7 @@ public sealed class Checkpoint
     internal int[] Order { get; }
     internal List<Tensor> NetworkTensors { get; }
     internal string Architecture { get; }
+    internal string? InputShape { get; }
     internal float[][][] OptimizerState { get; }
     internal IReadOnlyList<string> StateNames { get; }
 
@@ -87,6 +89,7 @@ public sealed class Checkpoint
             [Prefix + "rng.data"] = Hex(Data),
             [Prefix + "state_names"] = string.Join(',', StateNames),
         };
+        if (InputShape is not null) metadata[ModelFile.InputShapeKey] = InputShape;
         AtomicFile.Write(path, stream => SafeTensors.Write(stream, tensors, metadata));
     }
 
@@ -132,7 +135,7 @@ public sealed class Checkpoint
             throw SafeTensors.Error(path, "checkpoint field 'base_learning_rate' is not a positive number");
         return new Checkpoint((int)Long("epoch"), Long("step"), baseRate, Meta("optimizer"), Long("optimizer_steps"),
             ParseHex(path, Meta("rng.shuffle")), ParseHex(path, Meta("rng.dropout")), ParseHex(path, Meta("rng.data")),
-            indices, networkTensors, architecture, state, stateNames);
+            indices, networkTensors, architecture, metadata.GetValueOrDefault(ModelFile.InputShapeKey), state, stateNames);
     }
 
     /// <summary>Captures a run's state (called by the trainer).</summary>
@@ -144,28 +147,21 @@ public sealed class Checkpoint
         (List<Tensor> tensors, Dictionary<string, string> metadata) = ModelFile.Describe(network);
         float[][][] state = stateful.ExportState(network.Parameters).Select(p => p.Select(b => (float[])b.Clone()).ToArray()).ToArray();
         return new Checkpoint(epoch, step, baseRate, optimizer.GetType().Name, stateful.StepCount, shuffle.GetState(), dropout.GetState(), data.GetState(),
-            (int[])order.Clone(), tensors, metadata[ModelFile.ArchitectureKey], state, stateful.StateNames);
+            (int[])order.Clone(), tensors, metadata[ModelFile.ArchitectureKey], metadata[ModelFile.InputShapeKey], state, stateful.StateNames);
     }
 
     /// <summary>Puts the weights and optimizer state back (called by the trainer when resuming).</summary>
     internal void Restore(Network network, IOptimizer optimizer, int trainingCount)
     {
-        string architecture = ModelFile.Describe(network).Metadata[ModelFile.ArchitectureKey];
-        if (architecture != Architecture)
-            throw new ArgumentException($"The checkpoint's architecture {Architecture} differs from the network's {architecture}.", nameof(network));
+        Dictionary<string, string> described = ModelFile.Describe(network).Metadata;
+        string architecture = described[ModelFile.ArchitectureKey];
+        if (architecture != Architecture || (InputShape is not null && InputShape != described[ModelFile.InputShapeKey]))
+            throw new ArgumentException($"The checkpoint's architecture {Architecture} (input {InputShape}) differs from the network's {architecture} (input {described[ModelFile.InputShapeKey]}).", nameof(network));
         if (optimizer is not StatefulOptimizer stateful || optimizer.GetType().Name != Optimizer)
             throw new ArgumentException($"The checkpoint was taken with {Optimizer}; resume it with the same optimizer type, not {optimizer.GetType().Name}.", nameof(optimizer));
         if (Order.Length != trainingCount || Order.Any(i => i < 0))
             throw new ArgumentException($"The checkpoint's sample order covers {Order.Length} samples but this run trains on {trainingCount}; resume with the same data and validation split.", nameof(trainingCount));
-        var byName = NetworkTensors.ToDictionary(t => t.Name);
-        for (int i = 0; i < network.Layers.Count; i++)
-        {
-            if (network.Layers[i] is Dense dense)
-            {
-                byName[$"{i}.weight"].Data.CopyTo(dense.Weights.Values);
-                byName[$"{i}.bias"].Data.CopyTo(dense.Biases.Values);
-            }
-        }
+        ModelFile.CopyInto(network, NetworkTensors);
         stateful.ImportState(OptimizerSteps, network.Parameters, OptimizerState);
     }
 

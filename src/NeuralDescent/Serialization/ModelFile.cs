@@ -14,9 +14,11 @@ namespace NeuralDescent.Serialization;
 /// <c>nn.Linear</c> layout) and <c>i.bias</c>; activations occupy their own indices as they do in <c>nn.Sequential</c>.
 /// A PyTorch user can <c>safetensors.torch.load_file(path)</c> and <c>load_state_dict</c> it into the matching
 /// <c>nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10), nn.Softmax(dim=1))</c>.
-/// <see cref="Standardize"/> layers store <c>i.mean</c> and <c>i.std</c> (no PyTorch counterpart).</para>
-/// <para>The metadata key <c>neuraldescent.architecture</c> holds a JSON array of layer descriptions such as
-/// <c>{"type":"Dense","in":784,"out":128}</c>; initializers are not recorded (the weights are).</para>
+/// Every layer's parameters and state are saved as <c>i.{name}</c>: <c>i.weight</c> of a <see cref="Conv2D"/> is
+/// out × in × kh × kw like <c>nn.Conv2d</c>'s, and <see cref="BatchNorm"/> adds <c>i.running_mean</c> and <c>i.running_var</c>.</para>
+/// <para>The metadata key <c>neuraldescent.architecture</c> holds a JSON array of the layers' <see cref="LayerSpec"/>s
+/// such as <c>{"type":"Dense","in":784,"out":128}</c>, rebuilt through <see cref="LayerRegistry"/>, and
+/// <c>neuraldescent.input_shape</c> the input shape; initializers are not recorded (the weights are).</para>
 /// <para>Saving is atomic (temporary file, flush, rename); loading is hardened (see the exceptions).</para>
 /// </remarks>
 public static class ModelFile
@@ -24,13 +26,16 @@ public static class ModelFile
     /// <summary>The metadata key that holds the architecture.</summary>
     public const string ArchitectureKey = "neuraldescent.architecture";
 
+    /// <summary>The metadata key that holds the input shape, <c>[channels,height,width]</c>.</summary>
+    public const string InputShapeKey = "neuraldescent.input_shape";
+
     /// <summary>The metadata key that names the format version.</summary>
     public const string FormatKey = "neuraldescent.format";
 
     /// <summary>Saves <paramref name="network"/> to <paramref name="path"/> atomically.</summary>
     /// <param name="network">The network.</param>
     /// <param name="path">The file to create or replace.</param>
-    /// <exception cref="NotSupportedException">A layer type cannot be saved (a custom <see cref="ILayer"/>).</exception>
+    /// <exception cref="NotSupportedException">A layer does not describe itself (<see cref="ILayer.Describe"/> returns null) or its type is not registered with <see cref="LayerRegistry"/>.</exception>
     public static void Save(Network network, string path) => Save(network, path, null);
 
     internal static void Save(Network network, string path, Func<Stream, Stream>? wrap)
@@ -43,7 +48,7 @@ public static class ModelFile
     /// <summary>Loads a network saved by <see cref="Save(Network, string)"/> (or the network of a <see cref="Checkpoint"/>).</summary>
     /// <param name="path">The file.</param>
     /// <returns>The network, with the saved weights.</returns>
-    /// <exception cref="InvalidDataException">The file is not a valid model: a bad header length, invalid JSON or UTF-8, an unknown dtype, offsets that overlap, leave gaps or run past the end, duplicate names, a missing or unknown architecture, or tensors whose shapes do not match it. The message names the file and the problem.</exception>
+    /// <exception cref="InvalidDataException">The file is not a valid model: a bad header length, invalid JSON or UTF-8, an unknown dtype, offsets that overlap, leave gaps or run past the end, duplicate names, a missing or unknown architecture, layer types not registered with <see cref="LayerRegistry"/>, tensors whose shapes do not match it, or non-finite weights. The message names the file and the problem.</exception>
     public static Network Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -61,31 +66,31 @@ public static class ModelFile
         for (int i = 0; i < network.Layers.Count; i++)
         {
             ILayer layer = network.Layers[i];
-            JsonObject spec = layer switch
+            LayerSpec spec = layer.Describe()
+                ?? throw new NotSupportedException($"Layer {i} ({layer.Name}, {layer.GetType().Name}) cannot be saved: it does not describe itself. Implement ILayer.Describe and register its type with LayerRegistry.Register.");
+            if (!LayerRegistry.IsRegistered(spec.Type))
+                throw new NotSupportedException($"Layer {i} ({layer.Name}) has type '{spec.Type}', which no factory is registered for, so the file could not be loaded; call LayerRegistry.Register(\"{spec.Type}\", …) first.");
+            var json = new JsonObject { ["type"] = spec.Type };
+            foreach ((string key, double value) in spec.Attributes) json[key] = value;
+            architecture.Add((JsonNode)json);
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            foreach (Parameter p in layer.Parameters)
             {
-                Dense d => new JsonObject { ["type"] = "Dense", ["in"] = d.InputSize, ["out"] = d.OutputSize },
-                LeakyReLU l => new JsonObject { ["type"] = "LeakyReLU", ["slope"] = l.Slope },
-                Dropout d => new JsonObject { ["type"] = "Dropout", ["rate"] = d.Rate },
-                Standardize s => new JsonObject { ["type"] = "Standardize", ["size"] = s.InputSize },
-                ReLU or Sigmoid or Tanh or Softmax or Step => new JsonObject { ["type"] = layer.Name },
-                _ => throw new NotSupportedException($"Layer {i} ({layer.Name}, {layer.GetType().Name}) cannot be saved: only the built-in layers can."),
-            };
-            architecture.Add((JsonNode)spec);
-            if (layer is Dense dense)
-            {
-                tensors.Add(new Tensor($"{i}.weight", [dense.OutputSize, dense.InputSize], dense.Weights.Values.ToArray()));
-                tensors.Add(new Tensor($"{i}.bias", [dense.OutputSize], dense.Biases.Values.ToArray()));
+                if (!names.Add(p.Name)) throw new NotSupportedException($"Layer {i} ({layer.Name}) has two tensors named '{p.Name}'.");
+                tensors.Add(new Tensor($"{i}.{p.Name}", [.. p.Dimensions.Select(d => (long)d)], p.Values.ToArray()));
             }
-            else if (layer is Standardize standardize)
+            foreach (StateTensor t in layer.State)
             {
-                tensors.Add(new Tensor($"{i}.mean", [standardize.InputSize], [.. standardize.Mean]));
-                tensors.Add(new Tensor($"{i}.std", [standardize.InputSize], [.. standardize.StandardDeviation]));
+                if (!names.Add(t.Name)) throw new NotSupportedException($"Layer {i} ({layer.Name}) has two tensors named '{t.Name}'.");
+                tensors.Add(new Tensor($"{i}.{t.Name}", [.. t.Dimensions.Select(d => (long)d)], t.Values.ToArray()));
             }
         }
+        Shape input = network.InputShape;
         var metadata = new Dictionary<string, string>
         {
             [FormatKey] = "1",
             [ArchitectureKey] = architecture.ToJsonString(),
+            [InputShapeKey] = $"[{input.Channels},{input.Height},{input.Width}]",
         };
         return (tensors, metadata);
     }
@@ -94,122 +99,132 @@ public static class ModelFile
     {
         if (!metadata.TryGetValue(ArchitectureKey, out string? json))
             throw SafeTensors.Error(file, $"__metadata__ has no '{ArchitectureKey}': not a NeuralDescent model");
-        JsonArray specs;
+        List<LayerSpec> specs = ParseArchitecture(file, json);
+        Shape? input = metadata.TryGetValue(InputShapeKey, out string? shapeText) ? ParseShape(file, shapeText) : null;
+        var byName = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        long fileValues = 0;
+        foreach (Tensor t in tensors)
+        {
+            byName[t.Name] = t;
+            fileValues += t.Data.Length;
+        }
+
+        // Layers may allocate no more values than the file holds (plus a little for layers whose state is not saved),
+        // so a forged architecture cannot ask for gigabytes before its tensors are checked.
+        var layers = new ILayer[specs.Count];
+        using (TensorSize.Budget(file, fileValues + 4096))
+        {
+            for (int i = 0; i < specs.Count; i++)
+            {
+                try
+                {
+                    layers[i] = LayerRegistry.Create(specs[i]);
+                }
+                catch (ArgumentException e)
+                {
+                    throw SafeTensors.Error(file, $"architecture entry {i} ({specs[i].Type}): {e.Message.TrimEnd('.')}");
+                }
+            }
+        }
+        Network network;
         try
         {
-            specs = JsonNode.Parse(json) as JsonArray ?? throw SafeTensors.Error(file, "the architecture is not a JSON array");
+            network = input is Shape shape ? new Network(0, shape, layers) : new Network(0, layers);
+        }
+        catch (ArgumentException e)
+        {
+            throw SafeTensors.Error(file, $"the architecture does not chain: {e.Message.TrimEnd('.')}");
+        }
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < layers.Length; i++)
+        {
+            foreach (Parameter p in layers[i].Parameters) Fill(file, byName, used, i, p.Name, p.Dimensions, p.Values);
+            foreach (StateTensor t in layers[i].State) Fill(file, byName, used, i, t.Name, t.Dimensions, t.Values);
+        }
+        string? extra = byName.Keys.FirstOrDefault(n => !used.Contains(n));
+        if (extra is not null) throw SafeTensors.Error(file, $"tensor '{extra}' belongs to no layer of the architecture");
+        return network;
+    }
+
+    /// <summary>Copies tensor <c>{layer}.{name}</c> into <paramref name="destination"/> after checking its shape and values.</summary>
+    private static void Fill(string file, Dictionary<string, Tensor> byName, HashSet<string> used, int layer, string name, IReadOnlyList<int> dimensions, Span<float> destination)
+    {
+        string key = $"{layer}.{name}";
+        if (!byName.TryGetValue(key, out Tensor? t)) throw SafeTensors.Error(file, $"tensor '{key}' for layer {layer} is missing");
+        if (!t.Shape.SequenceEqual(dimensions.Select(d => (long)d)))
+            throw SafeTensors.Error(file, $"tensor '{key}' has shape [{string.Join(", ", t.Shape)}] but layer {layer} of the architecture needs [{string.Join(", ", dimensions)}]");
+        int bad = Array.FindIndex(t.Data, v => !float.IsFinite(v));
+        if (bad >= 0) throw SafeTensors.Error(file, $"tensor '{key}' holds {t.Data[bad]} at index {bad}; weights must be finite");
+        t.Data.CopyTo(destination);
+        used.Add(key);
+    }
+
+    /// <summary>Copies the tensors of a model description into a network with the same architecture (used to resume a checkpoint).</summary>
+    internal static void CopyInto(Network network, IReadOnlyList<Tensor> tensors)
+    {
+        var byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < network.Layers.Count; i++)
+        {
+            foreach (Parameter p in network.Layers[i].Parameters) Fill("checkpoint", byName, used, i, p.Name, p.Dimensions, p.Values);
+            foreach (StateTensor t in network.Layers[i].State) Fill("checkpoint", byName, used, i, t.Name, t.Dimensions, t.Values);
+        }
+    }
+
+    private static List<LayerSpec> ParseArchitecture(string file, string json)
+    {
+        JsonArray array;
+        try
+        {
+            array = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 8 }) as JsonArray ?? throw SafeTensors.Error(file, "the architecture is not a JSON array");
         }
         catch (JsonException e)
         {
             throw SafeTensors.Error(file, $"the architecture is not valid JSON: {e.Message}");
         }
-        if (specs.Count == 0) throw SafeTensors.Error(file, "the architecture has no layers");
-        var byName = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (Tensor t in tensors) byName[t.Name] = t;
-        var used = new HashSet<string>(StringComparer.Ordinal);
-
-        Tensor Take(int layer, string suffix, params long[] shape)
+        if (array.Count == 0) throw SafeTensors.Error(file, "the architecture has no layers");
+        var specs = new List<LayerSpec>(array.Count);
+        for (int i = 0; i < array.Count; i++)
         {
-            string name = $"{layer}.{suffix}";
-            if (!byName.TryGetValue(name, out Tensor? t)) throw SafeTensors.Error(file, $"tensor '{name}' for layer {layer} is missing");
-            if (!t.Shape.SequenceEqual(shape))
-                throw SafeTensors.Error(file, $"tensor '{name}' has shape [{string.Join(", ", t.Shape)}] but layer {layer} of the architecture needs [{string.Join(", ", shape)}]");
-            used.Add(name);
-            return t;
-        }
-
-        var layers = new List<ILayer>();
-        var loaders = new List<Action>();
-        for (int i = 0; i < specs.Count; i++)
-        {
-            if (specs[i] is not JsonObject spec || spec["type"]?.GetValueKind() != JsonValueKind.String)
-                throw SafeTensors.Error(file, $"architecture entry {i} has no type");
-            string type = spec["type"]!.GetValue<string>();
-            int index = i;
-            switch (type)
+            if (array[i] is not JsonObject entry) throw SafeTensors.Error(file, $"architecture entry {i} is not an object");
+            // Enumerating the properties (not indexing them) reads duplicate keys instead of throwing on them.
+            string? type = null;
+            var attributes = new List<(string, double)>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach ((string key, JsonNode? value) in (IEnumerable<KeyValuePair<string, JsonNode?>>)entry)
             {
-                case "Dense":
+                if (!seen.Add(key)) throw SafeTensors.Error(file, $"architecture entry {i} has '{key}' twice");
+                if (key == "type")
                 {
-                    int input = Int(file, spec, "in", i), output = Int(file, spec, "out", i);
-                    // Shapes are checked against the tensors (whose sizes the file length bounds) before the layer allocates anything.
-                    Tensor w = Take(i, "weight", output, input), b = Take(i, "bias", output);
-                    var dense = new Dense(input, output);
-                    loaders.Add(() =>
-                    {
-                        w.Data.CopyTo(dense.Weights.Values);
-                        b.Data.CopyTo(dense.Biases.Values);
-                    });
-                    layers.Add(dense);
-                    break;
+                    if (value?.GetValueKind() != JsonValueKind.String) throw SafeTensors.Error(file, $"architecture entry {i} has a type that is not a string");
+                    type = value.GetValue<string>();
                 }
-                case "Standardize":
+                else if (value?.GetValueKind() == JsonValueKind.Number && double.TryParse(value.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out double number) && double.IsFinite(number))
                 {
-                    int size = Int(file, spec, "size", i);
-                    Tensor mean = Take(i, "mean", size), std = Take(i, "std", size);
-                    try
-                    {
-                        layers.Add(new Standardize(mean.Data, std.Data));
-                    }
-                    catch (ArgumentException e)
-                    {
-                        throw SafeTensors.Error(file, $"layer {index} Standardize: {e.Message}");
-                    }
-                    break;
+                    attributes.Add((key, number));
                 }
-                case "LeakyReLU":
-                    layers.Add(Construct(file, i, () => new LeakyReLU(Float(file, spec, "slope", index))));
-                    break;
-                case "Dropout":
-                    layers.Add(Construct(file, i, () => new Dropout(Float(file, spec, "rate", index))));
-                    break;
-                case "ReLU": layers.Add(new ReLU()); break;
-                case "Sigmoid": layers.Add(new Sigmoid()); break;
-                case "Tanh": layers.Add(new Tanh()); break;
-                case "Softmax": layers.Add(new Softmax()); break;
-                case "Step": layers.Add(new Step()); break;
-                default: throw SafeTensors.Error(file, $"architecture entry {i} has unknown layer type '{type}'");
+                else
+                {
+                    throw SafeTensors.Error(file, $"architecture entry {i} needs a number '{key}'");
+                }
             }
+            if (string.IsNullOrEmpty(type)) throw SafeTensors.Error(file, $"architecture entry {i} has no type");
+            var spec = new LayerSpec(type);
+            foreach ((string key, double value) in attributes) spec.With(key, value);
+            specs.Add(spec);
         }
-        string? extra = byName.Keys.FirstOrDefault(n => !used.Contains(n));
-        if (extra is not null) throw SafeTensors.Error(file, $"tensor '{extra}' belongs to no layer of the architecture");
-        Network network;
-        try
-        {
-            network = new Network(0, [.. layers]);
-        }
-        catch (ArgumentException e)
-        {
-            throw SafeTensors.Error(file, $"the architecture does not chain: {e.Message}");
-        }
-        foreach (Action load in loaders) load();
-        return network;
+        return specs;
     }
 
-    private static ILayer Construct(string file, int layer, Func<ILayer> create)
+    private static Shape ParseShape(string file, string text)
     {
-        try
-        {
-            return create();
-        }
-        catch (ArgumentException e)
-        {
-            throw SafeTensors.Error(file, $"architecture entry {layer}: {e.Message}");
-        }
-    }
-
-    private static int Int(string file, JsonObject spec, string key, int layer)
-    {
-        JsonNode? node = spec[key];
-        if (node is null || node.GetValueKind() != JsonValueKind.Number || !int.TryParse(node.ToJsonString(), NumberStyles.None, CultureInfo.InvariantCulture, out int value) || value <= 0)
-            throw SafeTensors.Error(file, $"architecture entry {layer} needs a positive integer '{key}'");
-        return value;
-    }
-
-    private static float Float(string file, JsonObject spec, string key, int layer)
-    {
-        JsonNode? node = spec[key];
-        if (node is null || node.GetValueKind() != JsonValueKind.Number || !float.TryParse(node.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out float value) || !float.IsFinite(value))
-            throw SafeTensors.Error(file, $"architecture entry {layer} needs a number '{key}'");
-        return value;
+        string[] parts = text.Trim('[', ']').Split(',');
+        if (parts.Length == 3
+            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int c) && c > 0
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int h) && h > 0
+            && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out int w) && w > 0
+            && (long)c * h * w <= int.MaxValue)
+            return new Shape(c, h, w);
+        throw SafeTensors.Error(file, $"'{InputShapeKey}' = '{text}' is not [channels,height,width]");
     }
 }

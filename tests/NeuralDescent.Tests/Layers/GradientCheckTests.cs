@@ -21,32 +21,52 @@ public class GradientCheckTests
 {
     private const double Step = 1e-2;
 
-    public static TheoryData<string> LayerNames() => new() { "Dense", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "Dropout", "Standardize" };
-
-    private static ILayer CreateLayer(string name) => name switch
+    /// <summary>Every layer, as built for the check, with the shape of one input sample.</summary>
+    private static readonly Dictionary<string, (Func<ILayer> Create, Shape Input)> Cases = new()
     {
-        "Dense" => new Dense(7, 5),
-        "Sigmoid" => new Sigmoid(),
-        "Tanh" => new Tanh(),
-        "ReLU" => new ReLU(),
-        "LeakyReLU" => new LeakyReLU(0.2f),
-        "Softmax" => new Softmax(),
+        ["Dense"] = (() => new Dense(7, 5), Shape.Features(7)),
+        ["Sigmoid"] = (() => new Sigmoid(), Shape.Features(6)),
+        ["Tanh"] = (() => new Tanh(), Shape.Features(6)),
+        ["ReLU"] = (() => new ReLU(), Shape.Features(6)),
+        ["LeakyReLU"] = (() => new LeakyReLU(0.2f), Shape.Features(6)),
+        ["Softmax"] = (() => new Softmax(), Shape.Features(6)),
         // The mask is drawn on the first training forward pass and then frozen, so the layer is a fixed function.
-        "Dropout" => new Dropout(0.4f) { FreezeMask = true },
-        "Standardize" => new Standardize([0.5f, -1f, 0f, 2f, 0.1f, 0f], [2f, 0.5f, 1f, 3f, 0.25f, 1f]),
-        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+        ["Dropout"] = (() => new Dropout(0.4f) { FreezeMask = true }, Shape.Features(6)),
+        ["DropoutOnChannels"] = (() => new Dropout(0.4f) { FreezeMask = true }, Shape.Image(2, 3, 4)),
+        ["Standardize"] = (() => new Standardize([0.5f, -1f, 0f, 2f, 0.1f, 0f], [2f, 0.5f, 1f, 3f, 0.25f, 1f]), Shape.Features(6)),
+        ["Conv2D"] = (() => new Conv2D(2, 3, 3), Shape.Image(2, 5, 6)),
+        ["Conv2DStridePadding"] = (() => new Conv2D(2, 3, 3, stride: 2, padding: 1), Shape.Image(2, 6, 5)),
+        ["Conv2D1x1"] = (() => new Conv2D(3, 2, 1), Shape.Image(3, 2, 3)),
+        ["MaxPool2D"] = (() => new MaxPool2D(2), Shape.Image(2, 4, 6)),
+        ["MaxPool2DOverlapping"] = (() => new MaxPool2D(3, stride: 2), Shape.Image(1, 5, 7)),
+        ["AvgPool2D"] = (() => new AvgPool2D(2), Shape.Image(2, 4, 6)),
+        ["AvgPool2DOverlapping"] = (() => new AvgPool2D(3, stride: 1), Shape.Image(2, 4, 5)),
+        ["GlobalAvgPool2D"] = (() => new GlobalAvgPool2D(), Shape.Image(3, 3, 4)),
+        ["Flatten"] = (() => new Flatten(), Shape.Image(2, 3, 2)),
+        ["BatchNormFeatures"] = (() => new BatchNorm(5), Shape.Features(5)),
+        ["BatchNormChannels"] = (() => new BatchNorm(3), Shape.Image(3, 2, 3)),
     };
+
+    public static TheoryData<string> LayerNames() => new(Cases.Keys);
 
     [Theory]
     [MemberData(nameof(LayerNames))]
     public void Layer_InputAndParameterGradients_MatchFiniteDifferences(string name)
     {
-        ILayer layer = CreateLayer(name);
+        (Func<ILayer> create, Shape inputShape) = Cases[name];
+        ILayer layer = create();
+        Shape outputShape = layer.Connect(inputShape);
         layer.Initialize(new RandomGenerator(1), null);
+        if (layer is BatchNorm norm)
+        {
+            // γ and β away from 1 and 0, so a missing factor of either shows.
+            Rand.Floats(norm.Features, 9, 0.5f, 1.5f).CopyTo(norm.Scale.Values);
+            Rand.Floats(norm.Features, 10).CopyTo(norm.Shift.Values);
+        }
         const int batch = 3;
-        int inWidth = layer.InputSize > 0 ? layer.InputSize : 6;
-        int outWidth = layer.OutputSize > 0 ? layer.OutputSize : inWidth;
-        float[] x = Rand.AwayFromZero(batch * inWidth, 2);
+        int inWidth = inputShape.Size, outWidth = outputShape.Size;
+        // Distinct inputs at least 0.05 apart, so a max-pooling window's winner does not change within ±h.
+        float[] x = Rand.Distinct(batch * inWidth, 2, spacing: 0.05f);
         float[] r = Rand.Floats(batch * outWidth, 3);
         var y = new float[batch * outWidth];
         var dx = new float[x.Length];
@@ -74,6 +94,31 @@ public class GradientCheckTests
                 AssertClose(numeric, analytic[i], $"{name} ∂L/∂{p.Name}[{i}]");
             }
         }
+    }
+
+    [Fact]
+    public void BatchNorm_InferenceBackward_MatchesFiniteDifferences()
+    {
+        var layer = new BatchNorm(2);
+        layer.Connect(Shape.Image(2, 2, 2));
+        layer.Initialize(new RandomGenerator(1), null);
+        var warm = Rand.Floats(4 * 8, 5);
+        layer.Forward(warm, new float[warm.Length], 4, training: true); // moves the running statistics off 0 and 1
+        Rand.Floats(2, 6, 0.5f, 1.5f).CopyTo(layer.Scale.Values);
+        const int batch = 2;
+        float[] x = Rand.Floats(batch * 8, 7);
+        float[] r = Rand.Floats(batch * 8, 8);
+        var y = new float[x.Length];
+        var dx = new float[x.Length];
+        layer.Forward(x, y, batch, training: false);
+        layer.Backward(x, y, r, dx, batch);
+        double Objective()
+        {
+            var output = new float[x.Length];
+            layer.Forward(x, output, batch, training: false);
+            return output.Select((v, i) => (double)r[i] * v).Sum();
+        }
+        for (int i = 0; i < x.Length; i++) AssertClose(Numeric(x, i, Objective), dx[i], $"BatchNorm inference ∂L/∂x[{i}]");
     }
 
     public static TheoryData<string> CostNames() => new() { "Quadratic", "CrossEntropy", "BinaryCrossEntropy" };

@@ -13,7 +13,7 @@ public class NetworkTests
     {
         FluentActions.Invoking(() => new Network(new Dense(784, 30), new Sigmoid(), new Dense(20, 10)))
             .Should().Throw<ArgumentException>()
-            .WithMessage("Shape mismatch: layer 2 Dense(20→10) expects 20 inputs but receives them from layer 0 Dense(784→30), which produces 30.*");
+            .WithMessage("Shape mismatch: layer 1 Sigmoid gives 30, layer 2 Dense(20→10) expects 20 features.*");
     }
 
     [Fact]
@@ -23,7 +23,7 @@ public class NetworkTests
         var relu = new ReLU();
         FluentActions.Invoking(() => new Network(new Dense(2, 2), relu, new Dense(2, 2), relu))
             .Should().Throw<ArgumentException>().WithMessage("*layer 3 (ReLU) is the same object as layer 1*");
-        FluentActions.Invoking(() => new Network(new Sigmoid())).Should().Throw<ArgumentException>().WithMessage("*No layer fixes the input size*");
+        FluentActions.Invoking(() => new Network(new Sigmoid())).Should().Throw<ArgumentException>().WithMessage("*No layer states the input shape*Shape.Image*");
     }
 
     [Fact]
@@ -123,7 +123,7 @@ public class NetworkTests
         var network = new Network(new Dense(4, 2), new Softmax());
         var data = Dataset.FromLabels(new float[6], 3, [0, 1], 2);
         FluentActions.Invoking(() => network.Evaluate(data, new CrossEntropyCost()))
-            .Should().Throw<ArgumentException>().WithMessage("The dataset has 3 features per sample but the network's first layer Dense(4→2) expects 4.*");
+            .Should().Throw<ArgumentException>().WithMessage("The dataset has 3 features per sample but the network expects 4 (input shape 4, first layer Dense(4→2)).*");
     }
 
     [Fact]

@@ -69,6 +69,6 @@ public class RegularizationLayerTests
     public void Standardize_SizeIsCheckedWhenTheNetworkIsBuilt()
     {
         FluentActions.Invoking(() => new Network(new Standardize([0f, 0f], [1f, 1f]), new Dense(3, 1)))
-            .Should().Throw<ArgumentException>().WithMessage("*layer 1 Dense(3→1) expects 3 inputs but receives them from layer 0 Standardize(2)*");
+            .Should().Throw<ArgumentException>().WithMessage("*layer 0 Standardize(2) gives 2, layer 1 Dense(3→1) expects 3 features*");
     }
 }

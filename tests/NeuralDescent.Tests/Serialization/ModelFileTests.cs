@@ -113,8 +113,8 @@ public sealed class ModelFileTests : IDisposable
         { "missing-tensor", "{" + Arch + ",\"0.weight\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]}}", 24, "*tensor '0.bias' for layer 0 is missing*" },
         { "extra-tensor", "{" + Arch + ",\"0.weight\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},\"0.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[24,32]},\"9.x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[32,36]}}", 36, "*tensor '9.x' belongs to no layer of the architecture*" },
         { "no-architecture", "{\"0.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "*__metadata__ has no 'neuraldescent.architecture'*" },
-        { "huge-dense", "{\"__metadata__\":{\"neuraldescent.architecture\":\"[{\\\"type\\\":\\\"Dense\\\",\\\"in\\\":2000000000,\\\"out\\\":2000000000}]\"}}", 0, "*tensor '0.weight' for layer 0 is missing*" },
-        { "unknown-layer", "{\"__metadata__\":{\"neuraldescent.architecture\":\"[{\\\"type\\\":\\\"Conv2d\\\"}]\"}}", 0, "*architecture entry 0 has unknown layer type 'Conv2d'*" },
+        { "huge-dense", "{\"__metadata__\":{\"neuraldescent.architecture\":\"[{\\\"type\\\":\\\"Dense\\\",\\\"in\\\":2000000000,\\\"out\\\":2000000000}]\"}}", 0, "*architecture entry 0 (Dense)*tensor 'weight' of shape [2000000000×2000000000]*" },
+        { "unknown-layer", "{\"__metadata__\":{\"neuraldescent.architecture\":\"[{\\\"type\\\":\\\"Conv2d\\\"}]\"}}", 0, "*architecture entry 0 (Conv2d): unknown layer type 'Conv2d'*LayerRegistry.Register*" },
     };
 
     [Theory]

@@ -51,4 +51,17 @@ public static class Rand
         }
         return result;
     }
+
+    /// <summary>
+    /// A seeded shuffle of the values (i − (n − 1)/2)·spacing: all distinct and at least spacing/2 from 0, so neither a
+    /// ReLU kink nor a max-pooling tie lies within a finite-difference step smaller than spacing/2.
+    /// </summary>
+    public static float[] Distinct(int count, ulong seed, float spacing)
+    {
+        int[] order = Enumerable.Range(0, count).ToArray();
+        new NeuralDescent.Randomness.RandomGenerator(seed).Shuffle(order);
+        // An odd count would put one value at exactly 0; shift them all by half a step.
+        float offset = count % 2 == 1 ? spacing / 2 : 0f;
+        return order.Select(i => (i - (count - 1) / 2f) * spacing + offset).ToArray();
+    }
 }

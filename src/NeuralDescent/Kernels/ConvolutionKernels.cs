@@ -1,0 +1,241 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+
+namespace NeuralDescent.Kernels;
+
+/// <summary>
+/// The geometry of a 2-D sliding window over one channel-major sample (C × H × W): a k × k window moved by
+/// <see cref="Stride"/> over the input padded with <see cref="Padding"/> zeros on each side, giving an OH × OW grid.
+/// </summary>
+/// <remarks>OH = ⌊(H + 2·pad − k) / stride⌋ + 1, and likewise OW; input row iy = oy·stride + ky − pad.</remarks>
+internal readonly record struct WindowGeometry(int Channels, int Height, int Width, int Kernel, int Stride, int Padding)
+{
+    public int OutputHeight => (Height + 2 * Padding - Kernel) / Stride + 1;
+    public int OutputWidth => (Width + 2 * Padding - Kernel) / Stride + 1;
+    public int InputPlane => Height * Width;
+    public int OutputPlane => OutputHeight * OutputWidth;
+
+    /// <summary>Rows of the im2col matrix, C·k·k.</summary>
+    public int PatchSize => Channels * Kernel * Kernel;
+}
+
+/// <summary>Span kernels of the convolution and pooling layers, over one sample at a time in C × H × W layout.</summary>
+internal static class ConvolutionKernels
+{
+    /// <summary>
+    /// Unfolds one sample into the im2col matrix: <c>col[(c·k + ky)·k + kx, oy·OW + ox] = x[c, oy·s + ky − p, ox·s + kx − p]</c>
+    /// (0 outside the input), a (C·k·k) × (OH·OW) row-major matrix, so that the convolution is W·col with W out × (C·k·k).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Im2Col(in WindowGeometry g, ReadOnlySpan<float> x, Span<float> col)
+    {
+        int k = g.Kernel, s = g.Stride, pad = g.Padding, h = g.Height, w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth;
+        int row = 0;
+        for (int c = 0; c < g.Channels; c++)
+        {
+            ReadOnlySpan<float> plane = x.Slice(c * h * w, h * w);
+            for (int ky = 0; ky < k; ky++)
+            {
+                for (int kx = 0; kx < k; kx++, row++)
+                {
+                    Span<float> dst = col.Slice(row * oh * ow, oh * ow);
+                    // Output columns whose input column ox·s + kx − pad lies inside [0, w).
+                    int first = kx >= pad ? 0 : (pad - kx + s - 1) / s;
+                    int reach = w - 1 + pad - kx;
+                    int last = reach < 0 ? 0 : Math.Min(ow, reach / s + 1);
+                    for (int oy = 0; oy < oh; oy++)
+                    {
+                        Span<float> line = dst.Slice(oy * ow, ow);
+                        int iy = oy * s + ky - pad;
+                        if ((uint)iy >= (uint)h || first >= last)
+                        {
+                            line.Clear();
+                            continue;
+                        }
+                        line[..first].Clear();
+                        line[last..].Clear();
+                        ReadOnlySpan<float> src = plane.Slice(iy * w, w);
+                        int ix = first * s + kx - pad;
+                        if (s == 1)
+                        {
+                            src.Slice(ix, last - first).CopyTo(line[first..last]);
+                        }
+                        else
+                        {
+                            for (int ox = first; ox < last; ox++, ix += s) line[ox] = src[ix];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The adjoint of <see cref="Im2Col"/>: adds every column entry back to the input position it was copied from (dx must be cleared first).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Col2ImAdd(in WindowGeometry g, ReadOnlySpan<float> col, Span<float> dx)
+    {
+        int k = g.Kernel, s = g.Stride, pad = g.Padding, h = g.Height, w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth;
+        int row = 0;
+        for (int c = 0; c < g.Channels; c++)
+        {
+            Span<float> plane = dx.Slice(c * h * w, h * w);
+            for (int ky = 0; ky < k; ky++)
+            {
+                for (int kx = 0; kx < k; kx++, row++)
+                {
+                    ReadOnlySpan<float> src = col.Slice(row * oh * ow, oh * ow);
+                    int first = kx >= pad ? 0 : (pad - kx + s - 1) / s;
+                    int reach = w - 1 + pad - kx;
+                    int last = reach < 0 ? 0 : Math.Min(ow, reach / s + 1);
+                    if (first >= last) continue;
+                    for (int oy = 0; oy < oh; oy++)
+                    {
+                        int iy = oy * s + ky - pad;
+                        if ((uint)iy >= (uint)h) continue;
+                        Span<float> dst = plane.Slice(iy * w, w);
+                        ReadOnlySpan<float> line = src.Slice(oy * ow, ow);
+                        int ix = first * s + kx - pad;
+                        if (s == 1)
+                        {
+                            Span<float> target = dst.Slice(ix, last - first);
+                            TensorPrimitives.Add(target, line[first..last], target);
+                        }
+                        else
+                        {
+                            for (int ox = first; ox < last; ox++, ix += s) dst[ix] += line[ox];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>y[c, ·] += b[c] for each of the rows of a rows × width matrix, then max(·, 0) when <paramref name="relu"/>.</summary>
+    public static void AddRowBias(Span<float> y, ReadOnlySpan<float> bias, int width, bool relu)
+    {
+        for (int c = 0; c < bias.Length; c++)
+        {
+            Span<float> row = y.Slice(c * width, width);
+            TensorPrimitives.Add(row, bias[c], row);
+            if (relu) TensorPrimitives.Max(row, 0f, row);
+        }
+    }
+
+    /// <summary>sums[c] += Σⱼ m[c, j] over a rows × width matrix, each row summed in double.</summary>
+    public static void AccumulateRowSums(ReadOnlySpan<float> m, Span<float> sums, int width)
+    {
+        for (int c = 0; c < sums.Length; c++) sums[c] += TensorPrimitives.Sum(m.Slice(c * width, width));
+    }
+
+    /// <summary>Max pooling of one sample: y[c, oy, ox] = max over the k × k window at (oy·s, ox·s).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MaxPool(in WindowGeometry g, ReadOnlySpan<float> x, Span<float> y)
+    {
+        int k = g.Kernel, s = g.Stride, w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth;
+        for (int c = 0; c < g.Channels; c++)
+        {
+            ReadOnlySpan<float> plane = x.Slice(c * g.InputPlane, g.InputPlane);
+            Span<float> outPlane = y.Slice(c * g.OutputPlane, g.OutputPlane);
+            for (int oy = 0; oy < oh; oy++)
+            {
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    int origin = oy * s * w + ox * s;
+                    float max = plane[origin];
+                    for (int ky = 0; ky < k; ky++)
+                    {
+                        ReadOnlySpan<float> line = plane.Slice(origin + ky * w, k);
+                        for (int kx = 0; kx < k; kx++) max = MathF.Max(max, line[kx]);
+                    }
+                    outPlane[oy * ow + ox] = max;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Max pooling backward: each window's gradient goes to the first position (row-major) holding the window's maximum,
+    /// recomputed from the input, so no argmax needs to be kept between the passes. dx is overwritten.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MaxPoolBackward(in WindowGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        int k = g.Kernel, s = g.Stride, w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth;
+        dx.Clear();
+        for (int c = 0; c < g.Channels; c++)
+        {
+            ReadOnlySpan<float> plane = x.Slice(c * g.InputPlane, g.InputPlane);
+            Span<float> dPlane = dx.Slice(c * g.InputPlane, g.InputPlane);
+            ReadOnlySpan<float> dOut = dy.Slice(c * g.OutputPlane, g.OutputPlane);
+            for (int oy = 0; oy < oh; oy++)
+            {
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    int origin = oy * s * w + ox * s, best = origin;
+                    float max = plane[origin];
+                    for (int ky = 0; ky < k; ky++)
+                    {
+                        for (int kx = 0; kx < k; kx++)
+                        {
+                            int i = origin + ky * w + kx;
+                            if (plane[i] > max)
+                            {
+                                max = plane[i];
+                                best = i;
+                            }
+                        }
+                    }
+                    dPlane[best] += dOut[oy * ow + ox];
+                }
+            }
+        }
+    }
+
+    /// <summary>Average pooling of one sample: y = (1/k²) Σ over the k × k window.</summary>
+    public static void AvgPool(in WindowGeometry g, ReadOnlySpan<float> x, Span<float> y)
+    {
+        int k = g.Kernel, s = g.Stride, w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth;
+        float scale = 1f / (k * k);
+        for (int c = 0; c < g.Channels; c++)
+        {
+            ReadOnlySpan<float> plane = x.Slice(c * g.InputPlane, g.InputPlane);
+            Span<float> outPlane = y.Slice(c * g.OutputPlane, g.OutputPlane);
+            for (int oy = 0; oy < oh; oy++)
+            {
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    int origin = oy * s * w + ox * s;
+                    float sum = 0;
+                    for (int ky = 0; ky < k; ky++) sum += TensorPrimitives.Sum(plane.Slice(origin + ky * w, k));
+                    outPlane[oy * ow + ox] = sum * scale;
+                }
+            }
+        }
+    }
+
+    /// <summary>Average pooling backward: each input position receives (1/k²)·∂C/∂y of every window holding it. dx is overwritten.</summary>
+    public static void AvgPoolBackward(in WindowGeometry g, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        int k = g.Kernel, s = g.Stride, w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth;
+        float scale = 1f / (k * k);
+        dx.Clear();
+        for (int c = 0; c < g.Channels; c++)
+        {
+            Span<float> dPlane = dx.Slice(c * g.InputPlane, g.InputPlane);
+            ReadOnlySpan<float> dOut = dy.Slice(c * g.OutputPlane, g.OutputPlane);
+            for (int oy = 0; oy < oh; oy++)
+            {
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    float share = dOut[oy * ow + ox] * scale;
+                    int origin = oy * s * w + ox * s;
+                    for (int ky = 0; ky < k; ky++)
+                    {
+                        Span<float> line = dPlane.Slice(origin + ky * w, k);
+                        TensorPrimitives.Add(line, share, line);
+                    }
+                }
+            }
+        }
+    }
+}

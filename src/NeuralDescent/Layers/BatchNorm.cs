@@ -1,0 +1,233 @@
+using NeuralDescent.Randomness;
+
+namespace NeuralDescent.Layers;
+
+/// <summary>
+/// Batch normalization (Ioffe and Szegedy, 2015): y = γ·(x − μ)/√(σ² + ε) + β per feature of a vector input, or per
+/// channel of a C × H × W input (PyTorch's <c>BatchNorm1d</c> and <c>BatchNorm2d</c>).
+/// </summary>
+/// <remarks>
+/// <para>Training: μ and σ² are the mean and biased variance of the batch, over the n = batchSize (·H·W) values of each
+/// feature or channel; the running statistics then move towards them, <c>running_mean ← (1 − m)·running_mean + m·μ</c>
+/// and <c>running_var ← (1 − m)·running_var + m·σ²·n/(n − 1)</c> (the unbiased variance, as PyTorch does).
+/// Inference (<c>Predict</c>, <c>Evaluate</c>): μ and σ² are the running statistics, so each sample is treated alone.</para>
+/// <para>Backward in training, with x̂ = (x − μ)/√(σ² + ε) and g = ∂C/∂y: <c>∂C/∂γ += Σ g·x̂</c>, <c>∂C/∂β += Σ g</c>,
+/// <c>∂C/∂x = γ/(n·√(σ² + ε)) · (n·g − Σ g − x̂·Σ g·x̂)</c>; after an inference forward pass, <c>∂C/∂x = γ·g/√(running_var + ε)</c>.</para>
+/// <para>Parameters γ (<c>weight</c>, starts at 1) and β (<c>bias</c>, starts at 0); state <c>running_mean</c> (starts at 0)
+/// and <c>running_var</c> (starts at 1), saved with the model and in checkpoints.</para>
+/// </remarks>
+public sealed class BatchNorm : ILayer
+{
+    private readonly Parameter _gamma;
+    private readonly Parameter _beta;
+    private readonly StateTensor _runningMean;
+    private readonly StateTensor _runningVar;
+    private readonly Parameter[] _parameters;
+    private readonly StateTensor[] _state;
+    private readonly float[] _mean;
+    private readonly float[] _inverseStd;
+    private int _plane;
+    private bool _lastForwardTraining;
+
+    /// <summary>Creates a batch normalization layer.</summary>
+    /// <param name="features">C: the features of a vector input, or the channels of an image input.</param>
+    /// <param name="momentum">m, how far the running statistics move towards each batch's; default 0.1 (PyTorch's).</param>
+    /// <param name="epsilon">ε, added to the variance; default 1e-5 (PyTorch's).</param>
+    /// <exception cref="ArgumentException">C is not positive, m is outside (0, 1], or ε is not positive and finite.</exception>
+    public BatchNorm(int features, float momentum = 0.1f, float epsilon = 1e-5f)
+    {
+        if (features <= 0) throw new ArgumentException($"BatchNorm({features}): the number of features must be positive.", nameof(features));
+        if (!(momentum > 0 && momentum <= 1)) throw new ArgumentException($"BatchNorm({features}): momentum {momentum} must be in (0, 1].", nameof(momentum));
+        if (!(epsilon > 0 && float.IsFinite(epsilon))) throw new ArgumentException($"BatchNorm({features}): epsilon {epsilon} must be positive and finite.", nameof(epsilon));
+        Features = features;
+        Momentum = momentum;
+        Epsilon = epsilon;
+        _gamma = new Parameter("weight", features);
+        _beta = new Parameter("bias", features);
+        _runningMean = new StateTensor("running_mean", features);
+        _runningVar = new StateTensor("running_var", features);
+        _runningVar.Values.Fill(1f);
+        _parameters = [_gamma, _beta];
+        _state = [_runningMean, _runningVar];
+        _mean = new float[features];
+        _inverseStd = new float[features];
+    }
+
+    /// <summary>C, the number of features or channels normalized.</summary>
+    public int Features { get; }
+
+    /// <summary>m, the running statistics' momentum.</summary>
+    public float Momentum { get; }
+
+    /// <summary>ε.</summary>
+    public float Epsilon { get; }
+
+    /// <summary>γ, the scale per feature.</summary>
+    public Parameter Scale => _gamma;
+
+    /// <summary>β, the shift per feature.</summary>
+    public Parameter Shift => _beta;
+
+    /// <summary>The running mean per feature (used in inference).</summary>
+    public ReadOnlySpan<float> RunningMean => _runningMean.Values;
+
+    /// <summary>The running (unbiased) variance per feature (used in inference).</summary>
+    public ReadOnlySpan<float> RunningVariance => _runningVar.Values;
+
+    /// <inheritdoc />
+    public string Name => $"BatchNorm({Features})";
+
+    /// <summary>Null: C features, or C channels of any height and width.</summary>
+    public Shape? InputShape => null;
+
+    /// <inheritdoc />
+    public IReadOnlyList<Parameter> Parameters => _parameters;
+
+    /// <summary><c>running_mean</c> and <c>running_var</c>.</summary>
+    public IReadOnlyList<StateTensor> State => _state;
+
+    /// <inheritdoc />
+    public Shape Connect(Shape input)
+    {
+        if (input.Channels != Features) throw new ArgumentException($"{Name} expects {Features} {(input.IsFeatures ? "features" : "channels")}");
+        int plane = input.Height * input.Width;
+        if (_plane != 0 && _plane != plane)
+            throw new ArgumentException($"{Name} is already connected to planes of {_plane} values; a layer belongs to one network");
+        _plane = plane;
+        return input;
+    }
+
+    /// <summary>γ ← 1, β ← 0 (the running statistics are left as they are).</summary>
+    /// <param name="random">Unused.</param>
+    /// <param name="nextLayer">Unused.</param>
+    public void Initialize(RandomGenerator random, ILayer? nextLayer)
+    {
+        _gamma.Values.Fill(1f);
+        _beta.Values.Clear();
+    }
+
+    /// <inheritdoc />
+    public void Forward(ReadOnlySpan<float> input, Span<float> output, int batchSize, bool training)
+    {
+        int plane = Plane(), width = Features * plane;
+        LayerGuard.CheckBatch(this, input.Length, width, output.Length, width, batchSize);
+        ReadOnlySpan<float> gamma = _gamma.Values, beta = _beta.Values;
+        if (training)
+        {
+            long n = (long)batchSize * plane;
+            Span<float> runningMean = _runningMean.Values, runningVar = _runningVar.Values;
+            for (int c = 0; c < Features; c++)
+            {
+                double sum = 0;
+                for (int s = 0; s < batchSize; s++)
+                {
+                    foreach (float v in input.Slice(s * width + c * plane, plane)) sum += v;
+                }
+                double mean = sum / n, squares = 0;
+                for (int s = 0; s < batchSize; s++)
+                {
+                    foreach (float v in input.Slice(s * width + c * plane, plane)) squares += (v - mean) * (v - mean);
+                }
+                double variance = squares / n;
+                _mean[c] = (float)mean;
+                _inverseStd[c] = (float)(1.0 / Math.Sqrt(variance + Epsilon));
+                runningMean[c] = (float)((1 - Momentum) * runningMean[c] + Momentum * mean);
+                runningVar[c] = (float)((1 - Momentum) * runningVar[c] + Momentum * (n > 1 ? variance * n / (n - 1) : variance));
+            }
+            Normalize(input, output, batchSize, plane, _mean, _inverseStd, gamma, beta);
+            _lastForwardTraining = true;
+        }
+        else
+        {
+            // Inference reads only the running statistics, so concurrent predictions share the layer safely.
+            Span<float> mean = Features <= 256 ? stackalloc float[Features] : new float[Features];
+            Span<float> inverseStd = Features <= 256 ? stackalloc float[Features] : new float[Features];
+            RunningInverseStd(mean, inverseStd);
+            Normalize(input, output, batchSize, plane, mean, inverseStd, gamma, beta);
+            _lastForwardTraining = false;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize)
+    {
+        int plane = Plane(), width = Features * plane;
+        LayerGuard.CheckBatch(this, input.Length, width, outputGradient.Length, width, batchSize);
+        if (!inputGradient.IsEmpty) LayerGuard.CheckBatch(this, inputGradient.Length, width, outputGradient.Length, width, batchSize);
+        Span<float> mean = Features <= 256 ? stackalloc float[Features] : new float[Features];
+        Span<float> inverseStd = Features <= 256 ? stackalloc float[Features] : new float[Features];
+        if (_lastForwardTraining)
+        {
+            _mean.CopyTo(mean);
+            _inverseStd.CopyTo(inverseStd);
+        }
+        else
+        {
+            RunningInverseStd(mean, inverseStd);
+        }
+        Span<float> gammaGradient = _gamma.Gradient, betaGradient = _beta.Gradient;
+        ReadOnlySpan<float> gamma = _gamma.Values;
+        double n = (double)batchSize * plane;
+        for (int c = 0; c < Features; c++)
+        {
+            double sumG = 0, sumGx = 0;
+            float mu = mean[c], r = inverseStd[c];
+            for (int s = 0; s < batchSize; s++)
+            {
+                int offset = s * width + c * plane;
+                ReadOnlySpan<float> x = input.Slice(offset, plane), g = outputGradient.Slice(offset, plane);
+                for (int i = 0; i < plane; i++)
+                {
+                    sumG += g[i];
+                    sumGx += g[i] * ((x[i] - mu) * r);
+                }
+            }
+            gammaGradient[c] += (float)sumGx;
+            betaGradient[c] += (float)sumG;
+            if (inputGradient.IsEmpty) continue;
+            float scale = gamma[c] * r;
+            float meanG = _lastForwardTraining ? (float)(sumG / n) : 0f, meanGx = _lastForwardTraining ? (float)(sumGx / n) : 0f;
+            for (int s = 0; s < batchSize; s++)
+            {
+                int offset = s * width + c * plane;
+                ReadOnlySpan<float> x = input.Slice(offset, plane), g = outputGradient.Slice(offset, plane);
+                Span<float> dx = inputGradient.Slice(offset, plane);
+                for (int i = 0; i < plane; i++) dx[i] = scale * (g[i] - meanG - (x[i] - mu) * r * meanGx);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public LayerSpec Describe() => new LayerSpec("BatchNorm").With("features", Features).With("momentum", Momentum).With("epsilon", Epsilon);
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+
+    private void RunningInverseStd(Span<float> mean, Span<float> inverseStd)
+    {
+        ReadOnlySpan<float> runningMean = _runningMean.Values, runningVar = _runningVar.Values;
+        for (int c = 0; c < Features; c++)
+        {
+            mean[c] = runningMean[c];
+            inverseStd[c] = (float)(1.0 / Math.Sqrt(Math.Max(0f, runningVar[c]) + Epsilon));
+        }
+    }
+
+    private void Normalize(ReadOnlySpan<float> input, Span<float> output, int batchSize, int plane, ReadOnlySpan<float> mean, ReadOnlySpan<float> inverseStd, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta)
+    {
+        int width = Features * plane;
+        for (int s = 0; s < batchSize; s++)
+        {
+            for (int c = 0; c < Features; c++)
+            {
+                int offset = s * width + c * plane;
+                float scale = gamma[c] * inverseStd[c], shift = beta[c] - mean[c] * scale;
+                ReadOnlySpan<float> x = input.Slice(offset, plane);
+                Span<float> y = output.Slice(offset, plane);
+                for (int i = 0; i < plane; i++) y[i] = x[i] * scale + shift;
+            }
+        }
+    }
+
+    private int Plane() => _plane != 0 ? _plane : throw new InvalidOperationException($"{Name} is not part of a network yet.");
+}

@@ -1,0 +1,192 @@
+using System.Runtime.CompilerServices;
+using NeuralDescent.Initialization;
+using NeuralDescent.Kernels;
+using NeuralDescent.Randomness;
+
+namespace NeuralDescent.Layers;
+
+/// <summary>A 2-D convolution (cross-correlation, as in every deep-learning library): y = W ⋆ x + b.</summary>
+/// <remarks>
+/// <para>Shapes: input C × H × W, output O × OH × OW with OH = ⌊(H + 2p − k)/s⌋ + 1 (likewise OW) for kernel size k,
+/// stride s and zero padding p; rows and columns that do not fill a last window are left out, as in PyTorch. Weights W
+/// are O × C × k × k (PyTorch's <c>nn.Conv2d</c> layout), biases b are O.</para>
+/// <para>Forward: <c>y[o, i, j] = b[o] + Σ_c Σ_u Σ_v W[o, c, u, v] · x[c, i·s + u − p, j·s + v − p]</c> (x = 0 outside the input).
+/// It runs as a matrix product per sample: the patches of x are unfolded into a (C·k·k) × (OH·OW) matrix X̃ (im2col)
+/// and Y = W·X̃ + b·1ᵀ, with W viewed as O × (C·k·k).</para>
+/// <para>Backward, with G = ∂C/∂Y (O × OH·OW per sample): <c>∂C/∂W += G·X̃ᵀ</c>, <c>∂C/∂b += Σ_columns G</c>,
+/// <c>∂C/∂X̃ = Wᵀ·G</c>, folded back onto the input positions (col2im, the adjoint of im2col).</para>
+/// <para>Initialization: fanIn = C·k·k, fanOut = O·k·k; by default the next layer's preference (He before ReLU), else Glorot uniform.</para>
+/// </remarks>
+public sealed class Conv2D : IFusesActivation
+{
+    private readonly Parameter _weights;
+    private readonly Parameter _biases;
+    private readonly Parameter[] _parameters;
+    private WindowGeometry _geometry;
+    private bool _connected;
+    private float[] _columns = [];
+    private float[] _columnGradient = [];
+
+    /// <summary>Creates a convolution; its weights are drawn when the network is built.</summary>
+    /// <param name="inputChannels">C, channels of the input.</param>
+    /// <param name="outputChannels">O, number of filters.</param>
+    /// <param name="kernelSize">k, the side of the square window.</param>
+    /// <param name="stride">s, the step between windows; default 1.</param>
+    /// <param name="padding">p, zeros added on each side of the input; default 0.</param>
+    /// <param name="initializer">How to draw the weights; null follows the next layer's preference, else Glorot uniform.</param>
+    /// <exception cref="ArgumentException">A channel count, the kernel size or the stride is not positive, or the padding is negative or not smaller than the kernel.</exception>
+    public Conv2D(int inputChannels, int outputChannels, int kernelSize, int stride = 1, int padding = 0, Initializer? initializer = null)
+    {
+        if (inputChannels <= 0 || outputChannels <= 0)
+            throw new ArgumentException($"Conv2D({inputChannels}→{outputChannels}): channel counts must be positive.", inputChannels <= 0 ? nameof(inputChannels) : nameof(outputChannels));
+        if (kernelSize <= 0) throw new ArgumentException($"Conv2D({inputChannels}→{outputChannels}): kernel size {kernelSize} must be positive.", nameof(kernelSize));
+        if (stride <= 0) throw new ArgumentException($"Conv2D({inputChannels}→{outputChannels}, {kernelSize}×{kernelSize}): stride {stride} must be positive.", nameof(stride));
+        if (padding < 0 || padding >= kernelSize)
+            throw new ArgumentException($"Conv2D({inputChannels}→{outputChannels}, {kernelSize}×{kernelSize}): padding {padding} must be in [0, {kernelSize - 1}].", nameof(padding));
+        InputChannels = inputChannels;
+        OutputChannels = outputChannels;
+        KernelSize = kernelSize;
+        Stride = stride;
+        Padding = padding;
+        Initializer = initializer;
+        _weights = new Parameter("weight", outputChannels, inputChannels, kernelSize, kernelSize);
+        _biases = new Parameter("bias", outputChannels);
+        _parameters = [_weights, _biases];
+    }
+
+    /// <summary>C, input channels.</summary>
+    public int InputChannels { get; }
+
+    /// <summary>O, output channels (filters).</summary>
+    public int OutputChannels { get; }
+
+    /// <summary>k, the side of the window.</summary>
+    public int KernelSize { get; }
+
+    /// <summary>s, the step between windows.</summary>
+    public int Stride { get; }
+
+    /// <summary>p, zero padding on each side.</summary>
+    public int Padding { get; }
+
+    /// <summary>The initializer given at construction, or null for the default.</summary>
+    public Initializer? Initializer { get; }
+
+    /// <summary>W, O × C × k × k.</summary>
+    public Parameter Weights => _weights;
+
+    /// <summary>b, O values.</summary>
+    public Parameter Biases => _biases;
+
+    /// <inheritdoc />
+    public string Name => $"Conv2D({InputChannels}→{OutputChannels}, {KernelSize}×{KernelSize}"
+        + (Stride != 1 ? $", stride {Stride}" : "") + (Padding != 0 ? $", padding {Padding}" : "") + ")";
+
+    /// <summary>Null: any height and width with <see cref="InputChannels"/> channels.</summary>
+    public Shape? InputShape => null;
+
+    /// <inheritdoc />
+    public IReadOnlyList<Parameter> Parameters => _parameters;
+
+    /// <inheritdoc />
+    public Shape Connect(Shape input)
+    {
+        if (input.Channels != InputChannels)
+            throw new ArgumentException($"{Name} expects {InputChannels} input channels");
+        if (input.Height + 2 * Padding < KernelSize || input.Width + 2 * Padding < KernelSize)
+            throw new ArgumentException($"{Name} has a kernel larger than its padded input ({input.Height + 2 * Padding}×{input.Width + 2 * Padding})");
+        var geometry = new WindowGeometry(input.Channels, input.Height, input.Width, KernelSize, Stride, Padding);
+        if (_connected && geometry != _geometry)
+            throw new ArgumentException($"{Name} is already connected to input {_geometry.Channels}×{_geometry.Height}×{_geometry.Width}; a layer belongs to one network");
+        long patches = (long)geometry.PatchSize * geometry.OutputPlane;
+        if (patches > Array.MaxLength)
+            throw new ArgumentException($"{Name} on {input} unfolds into {geometry.PatchSize}×{geometry.OutputPlane} values, more than an array holds");
+        var output = new Shape(OutputChannels, geometry.OutputHeight, geometry.OutputWidth);
+        _geometry = geometry;
+        _connected = true;
+        return output;
+    }
+
+    /// <inheritdoc />
+    public void Initialize(RandomGenerator random, ILayer? nextLayer)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        Initializer rule = Initializer ?? nextLayer?.PreferredInitializerBefore ?? Initializer.GlorotUniform;
+        int area = KernelSize * KernelSize;
+        rule.FillWeights(_weights.Values, InputChannels * area, OutputChannels * area, random);
+        rule.FillBiases(_biases.Values, random);
+    }
+
+    /// <inheritdoc />
+    public void Forward(ReadOnlySpan<float> input, Span<float> output, int batchSize, bool training) => Compute(input, output, batchSize, relu: false);
+
+    bool IFusesActivation.CanFuse(ILayer next) => next is ActivationLayer { Kind: ActivationKind.ReLU };
+
+    void IFusesActivation.ForwardFused(ReadOnlySpan<float> input, Span<float> output, int batchSize) => Compute(input, output, batchSize, relu: true);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Compute(ReadOnlySpan<float> input, Span<float> output, int batchSize, bool relu)
+    {
+        WindowGeometry g = Geometry();
+        int inSize = g.Channels * g.InputPlane, outSize = OutputChannels * g.OutputPlane;
+        LayerGuard.CheckBatch(this, input.Length, inSize, output.Length, outSize, batchSize);
+        int k = g.PatchSize, p = g.OutputPlane;
+        Span<float> columns = Scratch(ref _columns, k * p);
+        for (int s = 0; s < batchSize; s++)
+        {
+            Span<float> y = output.Slice(s * outSize, outSize);
+            ConvolutionKernels.Im2Col(g, input.Slice(s * inSize, inSize), columns);
+            // Y = W·X̃: (O × C·k·k)·(C·k·k × OH·OW), then + b per row (and max(·, 0) when fused with a ReLU).
+            MatrixKernels.Gemm(false, false, OutputChannels, p, k, _weights.Values, k, columns, p, y, p, accumulate: false);
+            ConvolutionKernels.AddRowBias(y, _biases.Values, p, relu);
+        }
+    }
+
+    /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize)
+    {
+        WindowGeometry g = Geometry();
+        int inSize = g.Channels * g.InputPlane, outSize = OutputChannels * g.OutputPlane;
+        LayerGuard.CheckBatch(this, input.Length, inSize, outputGradient.Length, outSize, batchSize);
+        if (!inputGradient.IsEmpty) LayerGuard.CheckBatch(this, inputGradient.Length, inSize, outputGradient.Length, outSize, batchSize);
+        int k = g.PatchSize, p = g.OutputPlane;
+        Span<float> columns = Scratch(ref _columns, k * p);
+        Span<float> columnGradient = inputGradient.IsEmpty ? default : Scratch(ref _columnGradient, k * p);
+        Span<float> weightGradient = _weights.GradientForAccumulation(out bool weightsZero);
+        Span<float> biasGradient = _biases.GradientForAccumulation(out bool biasesZero);
+        if (biasesZero) biasGradient.Clear();
+        for (int s = 0; s < batchSize; s++)
+        {
+            ReadOnlySpan<float> dy = outputGradient.Slice(s * outSize, outSize);
+            ConvolutionKernels.Im2Col(g, input.Slice(s * inSize, inSize), columns);
+            // ∂C/∂W += G·X̃ᵀ: (O × OH·OW)·(OH·OW × C·k·k); the first sample writes when the gradient is logically zero.
+            MatrixKernels.Gemm(false, true, OutputChannels, k, p, dy, p, columns, p, weightGradient, k, accumulate: !(weightsZero && s == 0));
+            ConvolutionKernels.AccumulateRowSums(dy, biasGradient, p);
+            if (!inputGradient.IsEmpty)
+            {
+                // ∂C/∂X̃ = Wᵀ·G, folded back onto the input.
+                MatrixKernels.Gemm(true, false, k, p, OutputChannels, _weights.Values, k, dy, p, columnGradient, p, accumulate: false);
+                Span<float> dx = inputGradient.Slice(s * inSize, inSize);
+                dx.Clear();
+                ConvolutionKernels.Col2ImAdd(g, columnGradient, dx);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public LayerSpec Describe() => new LayerSpec("Conv2D").With("in_channels", InputChannels).With("out_channels", OutputChannels)
+        .With("kernel", KernelSize).With("stride", Stride).With("padding", Padding);
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+
+    private WindowGeometry Geometry()
+        => _connected ? _geometry : throw new InvalidOperationException($"{Name} is not part of a network yet: build a Network with it (which connects it to its input shape) before running it.");
+
+    private static Span<float> Scratch(ref float[] buffer, int length)
+    {
+        if (buffer.Length < length) buffer = new float[length];
+        return buffer.AsSpan(0, length);
+    }
+}

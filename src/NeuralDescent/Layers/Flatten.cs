@@ -1,0 +1,48 @@
+using NeuralDescent.Randomness;
+
+namespace NeuralDescent.Layers;
+
+/// <summary>Turns a C × H × W sample into a vector of C·H·W features, in channel-major order (PyTorch's <c>nn.Flatten</c>).</summary>
+/// <remarks>The values do not move: forward and backward copy them unchanged; only the shape changes.</remarks>
+public sealed class Flatten : ILayer
+{
+    /// <inheritdoc />
+    public string Name => "Flatten";
+
+    /// <summary>Null: any shape.</summary>
+    public Shape? InputShape => null;
+
+    /// <summary>Empty.</summary>
+    public IReadOnlyList<Parameter> Parameters => [];
+
+    /// <inheritdoc />
+    public Shape Connect(Shape input) => Shape.Features(input.Size);
+
+    /// <summary>Nothing to draw.</summary>
+    /// <param name="random">Unused.</param>
+    /// <param name="nextLayer">Unused.</param>
+    public void Initialize(RandomGenerator random, ILayer? nextLayer)
+    {
+    }
+
+    /// <inheritdoc />
+    public void Forward(ReadOnlySpan<float> input, Span<float> output, int batchSize, bool training)
+    {
+        LayerGuard.CheckElementwise(this, input.Length, output.Length, batchSize);
+        input.CopyTo(output);
+    }
+
+    /// <inheritdoc />
+    public void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize)
+    {
+        if (inputGradient.IsEmpty) return;
+        LayerGuard.CheckElementwise(this, outputGradient.Length, inputGradient.Length, batchSize);
+        outputGradient.CopyTo(inputGradient);
+    }
+
+    /// <inheritdoc />
+    public LayerSpec Describe() => new("Flatten");
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+}

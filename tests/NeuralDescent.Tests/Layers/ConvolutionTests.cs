@@ -1,0 +1,186 @@
+using NeuralDescent.Costs;
+using NeuralDescent.Data;
+using NeuralDescent.Layers;
+using NeuralDescent.Optimizers;
+using NeuralDescent.Serialization;
+using NeuralDescent.Tests.Support;
+using NeuralDescent.Training;
+
+namespace NeuralDescent.Tests.Layers;
+
+public sealed class ConvolutionTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("nd-conv-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>y[o, i, j] = b[o] + Σ W[o, c, u, v]·x[c, i·s + u − p, j·s + v − p], written out as the definition.</summary>
+    private static float[] DirectConvolution(Conv2D conv, Shape input, float[] x)
+    {
+        int k = conv.KernelSize, s = conv.Stride, p = conv.Padding;
+        int oh = (input.Height + 2 * p - k) / s + 1, ow = (input.Width + 2 * p - k) / s + 1;
+        var y = new float[conv.OutputChannels * oh * ow];
+        ReadOnlySpan<float> w = conv.Weights.Values;
+        for (int o = 0; o < conv.OutputChannels; o++)
+            for (int i = 0; i < oh; i++)
+                for (int j = 0; j < ow; j++)
+                {
+                    double sum = conv.Biases.Values[o];
+                    for (int c = 0; c < input.Channels; c++)
+                        for (int u = 0; u < k; u++)
+                            for (int v = 0; v < k; v++)
+                            {
+                                int row = i * s + u - p, col = j * s + v - p;
+                                if (row < 0 || row >= input.Height || col < 0 || col >= input.Width) continue;
+                                sum += (double)w[((o * input.Channels + c) * k + u) * k + v] * x[(c * input.Height + row) * input.Width + col];
+                            }
+                    y[(o * oh + i) * ow + j] = (float)sum;
+                }
+        return y;
+    }
+
+    [Theory]
+    [InlineData(1, 4, 3, 1, 0, 28, 28)]
+    [InlineData(3, 5, 3, 2, 1, 9, 7)]
+    [InlineData(2, 3, 5, 3, 2, 11, 13)]
+    [InlineData(4, 2, 1, 1, 0, 3, 5)]
+    public void Conv2D_Forward_MatchesTheDefinition(int inChannels, int outChannels, int kernel, int stride, int padding, int height, int width)
+    {
+        var conv = new Conv2D(inChannels, outChannels, kernel, stride, padding);
+        var input = Shape.Image(inChannels, height, width);
+        var network = new Network(3, input, conv);
+        Rand.Floats(outChannels, 4).CopyTo(conv.Biases.Values);
+        const int batch = 2;
+        float[] x = Rand.Floats(batch * input.Size, 5);
+        var y = new float[batch * network.OutputSize];
+        network.PredictBatch(x, y, batch);
+        for (int s = 0; s < batch; s++)
+        {
+            float[] expected = DirectConvolution(conv, input, x.AsSpan(s * input.Size, input.Size).ToArray());
+            float[] actual = y.AsSpan(s * expected.Length, expected.Length).ToArray();
+            for (int i = 0; i < expected.Length; i++) actual[i].Should().BeApproximately(expected[i], 1e-4f, $"sample {s}, output {i}");
+        }
+        network.OutputShape.Should().Be(Shape.Image(outChannels, (height + 2 * padding - kernel) / stride + 1, (width + 2 * padding - kernel) / stride + 1));
+    }
+
+    [Fact]
+    public void Network_ShapeMismatch_NamesBothLayersAndBothShapes()
+    {
+        FluentActions.Invoking(() => new Network(Shape.Image(1, 28, 28), new Conv2D(1, 32, 3), new Dense(784, 128)))
+            .Should().Throw<ArgumentException>()
+            .WithMessage("Shape mismatch: layer 0 Conv2D(1→32, 3×3) gives 32×26×26, layer 1 Dense(784→128) expects 784 features.*");
+        FluentActions.Invoking(() => new Network(Shape.Image(1, 28, 28), new Dense(784, 10)))
+            .Should().Throw<ArgumentException>().WithMessage("*the network input gives 1×28×28, layer 0 Dense(784→10) expects 784 features; put a Flatten layer before it*");
+        FluentActions.Invoking(() => new Network(Shape.Image(3, 8, 8), new Conv2D(1, 4, 3)))
+            .Should().Throw<ArgumentException>().WithMessage("*gives 3×8×8, layer 0 Conv2D(1→4, 3×3) expects 1 input channels*");
+        FluentActions.Invoking(() => new Network(new Conv2D(1, 4, 3), new Flatten()))
+            .Should().Throw<ArgumentException>().WithMessage("*No layer states the input shape*");
+        var flat = new Network(Shape.Image(1, 28, 28), new Conv2D(1, 2, 3), new MaxPool2D(2), new Flatten(), new Dense(2 * 13 * 13, 10));
+        flat.ShapeBefore(2).Should().Be(Shape.Image(2, 13, 13));
+        flat.ShapeBefore(3).Should().Be(Shape.Features(338));
+        flat.OutputShape.Should().Be(Shape.Features(10));
+    }
+
+    [Fact]
+    public void BadConstructionOrInput_IsAnArgumentExceptionNamingTheLayerAndSizes()
+    {
+        FluentActions.Invoking(() => new Conv2D(0, 4, 3)).Should().Throw<ArgumentException>().WithMessage("Conv2D(0→4): channel counts must be positive*");
+        FluentActions.Invoking(() => new Conv2D(1, 4, 3, stride: 0)).Should().Throw<ArgumentException>().WithMessage("Conv2D(1→4, 3×3): stride 0 must be positive*");
+        FluentActions.Invoking(() => new Conv2D(1, 4, 0)).Should().Throw<ArgumentException>().WithMessage("*kernel size 0*");
+        FluentActions.Invoking(() => new MaxPool2D(2, stride: 0)).Should().Throw<ArgumentException>().WithMessage("MaxPool2D(2): stride 0 must be positive*");
+        FluentActions.Invoking(() => new BatchNorm(0)).Should().Throw<ArgumentException>().WithMessage("BatchNorm(0)*");
+        FluentActions.Invoking(() => new Network(Shape.Image(1, 4, 4), new Conv2D(1, 2, 5)))
+            .Should().Throw<ArgumentException>().WithMessage("*Conv2D(1→2, 5×5) has a kernel larger than its padded input (4×4)*");
+        FluentActions.Invoking(() => new Network(Shape.Image(2, 7, 7), new MaxPool2D(2)))
+            .Should().Throw<ArgumentException>().WithMessage("*MaxPool2D(2) does not tile its input 2×7×7*");
+        FluentActions.Invoking(() => new Network(Shape.Image(2, 8, 8), new BatchNorm(3)))
+            .Should().Throw<ArgumentException>().WithMessage("*BatchNorm(3) expects 3 channels*");
+        FluentActions.Invoking(() => new Conv2D(1, 2, 3).Forward(new float[9], new float[2], 1, false))
+            .Should().Throw<InvalidOperationException>().WithMessage("*not part of a network*");
+    }
+
+    private static Dataset Images(int count, ulong seed)
+    {
+        // 1×12×12 images whose class is the quadrant holding the brightest 3×3 blob.
+        var g = new NeuralDescent.Randomness.RandomGenerator(seed);
+        var x = new float[count * 144];
+        var labels = new int[count];
+        for (int n = 0; n < count; n++)
+        {
+            for (int i = 0; i < 144; i++) x[n * 144 + i] = 0.2f * g.NextSingle();
+            int label = g.NextInt32(4), top = (label / 2) * 6 + g.NextInt32(4), left = (label % 2) * 6 + g.NextInt32(4);
+            for (int r = 0; r < 3; r++) for (int c = 0; c < 3; c++) x[n * 144 + (top + r) * 12 + left + c] += 0.8f;
+            labels[n] = label;
+        }
+        return Dataset.FromLabels(x, 144, labels, 4);
+    }
+
+    private static Network SmallCnn(int seed) => new(seed, Shape.Image(1, 12, 12),
+        new Conv2D(1, 6, 3, padding: 1), new ReLU(), new BatchNorm(6), new MaxPool2D(2),
+        new Conv2D(6, 8, 3), new ReLU(), new Dropout(0.25f), new AvgPool2D(2),
+        new Flatten(), new Dense(8 * 2 * 2, 16), new BatchNorm(16), new ReLU(), new Dense(16, 4), new Softmax());
+
+    [Fact]
+    public void SmallCnn_Learns_AndIsBitwiseTheSameFor1_2And3Threads()
+    {
+        Dataset train = Images(512, 1), test = Images(256, 2);
+        int saved = ComputeOptions.ThreadCount;
+        var weights = new List<int[]>();
+        double accuracy = 0;
+        try
+        {
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                ComputeOptions.ThreadCount = threads;
+                Network network = SmallCnn(7);
+                var trainer = new Trainer(new CrossEntropyCost(), new Adam(0.01f), new TrainerOptions { Epochs = 4, BatchSize = 32, Seed = 3 });
+                TrainingHistory history = trainer.Fit(network, train, test);
+                accuracy = history.Epochs[^1].TestAccuracy!.Value;
+                weights.Add(network.Parameters.Concat<object>(network.State).SelectMany(t => t is Parameter p ? p.Values.ToArray() : ((StateTensor)t).Values.ToArray())
+                    .Select(BitConverter.SingleToInt32Bits).ToArray());
+            }
+        }
+        finally
+        {
+            ComputeOptions.ThreadCount = saved;
+        }
+        accuracy.Should().BeGreaterThan(0.9, "the quadrant of a bright blob is easy for a CNN");
+        weights[1].Should().Equal(weights[0]);
+        weights[2].Should().Equal(weights[0]);
+    }
+
+    [Fact]
+    public void CnnTrainingStep_AllocatesNothingAfterTheFirst()
+    {
+        Network network = SmallCnn(1);
+        var trainer = new Trainer(new CrossEntropyCost(), new Momentum(0.01f, 0.9f));
+        float[] x = Rand.Floats(16 * 144, 3, 0f, 1f);
+        float[] t = new float[16 * 4];
+        for (int i = 0; i < 16; i++) t[i * 4 + i % 4] = 1f;
+        for (int i = 0; i < 3; i++) trainer.TrainBatch(network, x, t, 16);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++) trainer.TrainBatch(network, x, t, 16);
+        (GC.GetAllocatedBytesForCurrentThread() - before).Should().Be(0);
+    }
+
+    [Fact]
+    public void SavedCnn_LoadsWithItsRunningStatistics_AndPredictsBitwiseTheSame()
+    {
+        Network network = SmallCnn(5);
+        new Trainer(new CrossEntropyCost(), new Adam(0.01f), new TrainerOptions { Epochs = 1, BatchSize = 32 }).Fit(network, Images(128, 4));
+        var norm = (BatchNorm)network.Layers[2];
+        norm.RunningMean.ToArray().Should().NotEqual(new float[6], "training moved the running statistics");
+        string path = Path.Combine(_dir, "cnn.safetensors");
+        ModelFile.Save(network, path);
+
+        Network loaded = ModelFile.Load(path);
+        loaded.ToString().Should().Be(network.ToString());
+        loaded.InputShape.Should().Be(Shape.Image(1, 12, 12));
+        ((BatchNorm)loaded.Layers[2]).RunningVariance.ToArray().Should().Equal(norm.RunningVariance.ToArray());
+        float[] x = Rand.Floats(10 * 144, 6, 0f, 1f);
+        float[] expected = new float[40], actual = new float[40];
+        network.PredictBatch(x, expected, 10);
+        loaded.PredictBatch(x, actual, 10);
+        actual.Should().Equal(expected);
+    }
+}
