@@ -18,7 +18,7 @@ internal static class StepProfile
         ComputeOptions.ThreadCount = threads;
         MnistSample.Bench.Workload w = MnistSample.Bench.Workload.All.Single(x => x.Name == workload);
         Network network = w.CreateNetwork();
-        ICostFunction cost = w.Name == "W2" ? new QuadraticCost() : new CrossEntropyCost();
+        ICostFunction cost = w.Cost();
         IOptimizer optimizer = w.CreateTrainer(1).Optimizer;
         int b = w.BatchSize;
         Network.Workspace ws = network.WorkspaceFor(b);

@@ -34,7 +34,7 @@ internal static unsafe partial class MatrixKernels
         fixed (float* pbias0 = bias)
         {
             float* pbias = bias.IsEmpty ? null : pbias0;
-            int threads = ComputeOptions.ThreadCount;
+            int threads = WorkerPool.AvailableThreads;
             long work = (long)m * n * k;
             if (!transposeA && transposeB && (n <= Nr || m <= DotNtMaxRows) && k >= 16)
             {

@@ -35,7 +35,7 @@ internal static unsafe partial class MatrixKernels
         fixed (float* py = y)
         {
             float* biasPointer = bias.IsEmpty ? null : pb;
-            int threads = ComputeOptions.ThreadCount;
+            int threads = WorkerPool.AvailableThreads;
             if (threads == 1 || (long)n * k < GemvParallelThreshold || n < 8)
             {
                 GemvRows(0, n, k, pw, px, biasPointer, py);

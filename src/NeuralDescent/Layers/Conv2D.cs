@@ -12,7 +12,7 @@ namespace NeuralDescent.Layers;
 /// are O × C × k × k (PyTorch's <c>nn.Conv2d</c> layout), biases b are O.</para>
 /// <para>Forward: <c>y[o, i, j] = b[o] + Σ_c Σ_u Σ_v W[o, c, u, v] · x[c, i·s + u − p, j·s + v − p]</c> (x = 0 outside the input).
 /// It runs as a matrix product per sample: the patches of x are unfolded into a (C·k·k) × (OH·OW) matrix X̃ (im2col)
-/// and Y = W·X̃ + b·1ᵀ, with W viewed as O × (C·k·k).</para>
+/// and Y = W·X̃ + b·1ᵀ, with W viewed as O × (C·k·k); the kernel threads share the batch by samples.</para>
 /// <para>Backward, with G = ∂C/∂Y (O × OH·OW per sample): <c>∂C/∂W += G·X̃ᵀ</c>, <c>∂C/∂b += Σ_columns G</c>,
 /// <c>∂C/∂X̃ = Wᵀ·G</c>, folded back onto the input positions (col2im, the adjoint of im2col).</para>
 /// <para>Initialization: fanIn = C·k·k, fanOut = O·k·k; by default the next layer's preference (He before ReLU), else Glorot uniform.</para>
@@ -24,8 +24,7 @@ public sealed class Conv2D : IFusesActivation
     private readonly Parameter[] _parameters;
     private WindowGeometry _geometry;
     private bool _connected;
-    private float[] _columns = [];
-    private float[] _columnGradient = [];
+    private readonly ConvolutionBatch _batch = new();
 
     /// <summary>Creates a convolution; its weights are drawn when the network is built.</summary>
     /// <param name="inputChannels">C, channels of the input.</param>
@@ -130,16 +129,7 @@ public sealed class Conv2D : IFusesActivation
         WindowGeometry g = Geometry();
         int inSize = g.Channels * g.InputPlane, outSize = OutputChannels * g.OutputPlane;
         LayerGuard.CheckBatch(this, input.Length, inSize, output.Length, outSize, batchSize);
-        int k = g.PatchSize, p = g.OutputPlane;
-        Span<float> columns = Scratch(ref _columns, k * p);
-        for (int s = 0; s < batchSize; s++)
-        {
-            Span<float> y = output.Slice(s * outSize, outSize);
-            ConvolutionKernels.Im2Col(g, input.Slice(s * inSize, inSize), columns);
-            // Y = W·X̃: (O × C·k·k)·(C·k·k × OH·OW), then + b per row (and max(·, 0) when fused with a ReLU).
-            MatrixKernels.Gemm(false, false, OutputChannels, p, k, _weights.Values, k, columns, p, y, p, accumulate: false);
-            ConvolutionKernels.AddRowBias(y, _biases.Values, p, relu);
-        }
+        _batch.Forward(g, OutputChannels, batchSize, input, _weights.Values, _biases.Values, output, relu);
     }
 
     /// <inheritdoc />
@@ -150,28 +140,10 @@ public sealed class Conv2D : IFusesActivation
         int inSize = g.Channels * g.InputPlane, outSize = OutputChannels * g.OutputPlane;
         LayerGuard.CheckBatch(this, input.Length, inSize, outputGradient.Length, outSize, batchSize);
         if (!inputGradient.IsEmpty) LayerGuard.CheckBatch(this, inputGradient.Length, inSize, outputGradient.Length, outSize, batchSize);
-        int k = g.PatchSize, p = g.OutputPlane;
-        Span<float> columns = Scratch(ref _columns, k * p);
-        Span<float> columnGradient = inputGradient.IsEmpty ? default : Scratch(ref _columnGradient, k * p);
         Span<float> weightGradient = _weights.GradientForAccumulation(out bool weightsZero);
         Span<float> biasGradient = _biases.GradientForAccumulation(out bool biasesZero);
         if (biasesZero) biasGradient.Clear();
-        for (int s = 0; s < batchSize; s++)
-        {
-            ReadOnlySpan<float> dy = outputGradient.Slice(s * outSize, outSize);
-            ConvolutionKernels.Im2Col(g, input.Slice(s * inSize, inSize), columns);
-            // ∂C/∂W += G·X̃ᵀ: (O × OH·OW)·(OH·OW × C·k·k); the first sample writes when the gradient is logically zero.
-            MatrixKernels.Gemm(false, true, OutputChannels, k, p, dy, p, columns, p, weightGradient, k, accumulate: !(weightsZero && s == 0));
-            ConvolutionKernels.AccumulateRowSums(dy, biasGradient, p);
-            if (!inputGradient.IsEmpty)
-            {
-                // ∂C/∂X̃ = Wᵀ·G, folded back onto the input.
-                MatrixKernels.Gemm(true, false, k, p, OutputChannels, _weights.Values, k, dy, p, columnGradient, p, accumulate: false);
-                Span<float> dx = inputGradient.Slice(s * inSize, inSize);
-                dx.Clear();
-                ConvolutionKernels.Col2ImAdd(g, columnGradient, dx);
-            }
-        }
+        _batch.Backward(g, OutputChannels, batchSize, input, _weights.Values, outputGradient, weightGradient, weightsZero, biasGradient, inputGradient);
     }
 
     /// <inheritdoc />
@@ -183,10 +155,4 @@ public sealed class Conv2D : IFusesActivation
 
     private WindowGeometry Geometry()
         => _connected ? _geometry : throw new InvalidOperationException($"{Name} is not part of a network yet: build a Network with it (which connects it to its input shape) before running it.");
-
-    private static Span<float> Scratch(ref float[] buffer, int length)
-    {
-        if (buffer.Length < length) buffer = new float[length];
-        return buffer.AsSpan(0, length);
-    }
 }

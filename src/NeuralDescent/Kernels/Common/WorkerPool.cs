@@ -45,6 +45,15 @@ internal static class WorkerPool
         else Thread.Yield();
     }
 
+    [ThreadStatic] private static bool t_insidePart;
+
+    /// <summary>
+    /// The threads a kernel called now may use: 1 inside a part of a running job (the job already keeps every thread
+    /// busy, so a nested kernel runs serially on its own thread), otherwise <see cref="ComputeOptions.ThreadCount"/>.
+    /// Kernels give the same results for every thread count, so this changes speed only.
+    /// </summary>
+    public static int AvailableThreads => t_insidePart ? 1 : ComputeOptions.ThreadCount;
+
     /// <summary>Runs parts 0..parts−1 of <paramref name="job"/>, in parallel when the pool is free.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(IParallelJob job, int parts)
@@ -57,7 +66,7 @@ internal static class WorkerPool
         // Busy (another thread is dispatching) or re-entered from inside a part (Monitor is re-entrant): run inline.
         if (Monitor.IsEntered(s_gate) || !Monitor.TryEnter(s_gate))
         {
-            for (int p = 0; p < parts; p++) job.RunPart(p, parts);
+            for (int p = 0; p < parts; p++) RunMarked(job, p, parts);
             return;
         }
         try
@@ -71,7 +80,7 @@ internal static class WorkerPool
             Interlocked.Increment(ref s_generation);
             foreach (Worker worker in s_workers) worker.Wake();
 
-            job.RunPart(0, parts);
+            RunMarked(job, 0, parts);
 
             long waitingSince = Stopwatch.GetTimestamp();
             while (Volatile.Read(ref s_pending) != 0) Pause(waitingSince);
@@ -81,6 +90,20 @@ internal static class WorkerPool
         finally
         {
             Monitor.Exit(s_gate);
+        }
+    }
+
+    private static void RunMarked(IParallelJob job, int part, int parts)
+    {
+        bool outer = t_insidePart;
+        t_insidePart = true;
+        try
+        {
+            job.RunPart(part, parts);
+        }
+        finally
+        {
+            t_insidePart = outer;
         }
     }
 
@@ -128,7 +151,7 @@ internal static class WorkerPool
                 {
                     try
                     {
-                        job.RunPart(_part, parts);
+                        RunMarked(job, _part, parts);
                     }
                     catch (Exception e)
                     {

@@ -1,0 +1,153 @@
+using System.Runtime.CompilerServices;
+using NeuralDescent.Kernels.Common;
+
+namespace NeuralDescent.Kernels;
+
+/// <summary>
+/// A convolution over a batch, split across the kernel threads by samples, with the scratch it needs (kept by the
+/// layer, grown to the largest batch and thread count seen, then reused).
+/// </summary>
+/// <remarks>
+/// <para>Forward: each thread takes a fixed range of samples; per sample, im2col then Y = W·X̃ + b as one GEMM on that
+/// thread. Samples are independent, so the split cannot change a result.</para>
+/// <para>Backward: the batch is cut into chunks of <see cref="ChunkSamples"/> samples whatever the thread count; each
+/// chunk sums its samples' ∂C/∂W and ∂C/∂b into a buffer of its own, and the chunk sums are then added in chunk order.
+/// Every sum is therefore taken in the same order for 1, 2 or 64 threads, and results are bitwise the same.</para>
+/// </remarks>
+internal sealed unsafe class ConvolutionBatch : IParallelJob
+{
+    /// <summary>Samples per chunk of the weight-gradient sum: fixed, so the summation order never depends on the threads.</summary>
+    public const int ChunkSamples = 8;
+
+    private float[][] _columns = [];
+    private float[][] _columnGradients = [];
+    private float[][] _weightPartials = [];
+    private float[][] _biasPartials = [];
+
+    private bool _backward;
+    private WindowGeometry _g;
+    private int _outChannels, _batch, _chunks;
+    private bool _relu;
+    private float* _x, _w, _bias, _y, _dy, _dx;
+
+    /// <summary>y = W ⋆ x + b (then max(·, 0) when <paramref name="relu"/>) for <paramref name="batch"/> samples.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Forward(in WindowGeometry g, int outChannels, int batch, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, bool relu)
+    {
+        int parts = Math.Min(WorkerPool.AvailableThreads, batch);
+        Grow(ref _columns, parts, g.PatchSize * g.OutputPlane);
+        fixed (float* px = x, pw = w, pb = bias, py = y)
+        {
+            (_backward, _g, _outChannels, _batch, _relu) = (false, g, outChannels, batch, relu);
+            _x = px;
+            _w = pw;
+            _bias = pb;
+            _y = py;
+            try
+            {
+                WorkerPool.Run(this, parts);
+            }
+            finally
+            {
+                _x = _w = _bias = _y = null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds ∂C/∂W (into <paramref name="weightGradient"/>, or writes it when <paramref name="weightGradientIsZero"/>) and
+    /// ∂C/∂b (added into <paramref name="biasGradient"/>), and writes ∂C/∂x when <paramref name="inputGradient"/> is not empty.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Backward(in WindowGeometry g, int outChannels, int batch, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> outputGradient,
+        Span<float> weightGradient, bool weightGradientIsZero, Span<float> biasGradient, Span<float> inputGradient)
+    {
+        int chunks = (batch + ChunkSamples - 1) / ChunkSamples;
+        int parts = Math.Min(WorkerPool.AvailableThreads, chunks);
+        int patch = g.PatchSize * g.OutputPlane;
+        Grow(ref _columns, parts, patch);
+        if (!inputGradient.IsEmpty) Grow(ref _columnGradients, parts, patch);
+        Grow(ref _weightPartials, chunks, outChannels * g.PatchSize);
+        Grow(ref _biasPartials, chunks, outChannels);
+        fixed (float* px = x, pw = w, pdy = outputGradient, pdx = inputGradient)
+        {
+            (_backward, _g, _outChannels, _batch, _chunks) = (true, g, outChannels, batch, chunks);
+            _x = px;
+            _w = pw;
+            _dy = pdy;
+            _dx = inputGradient.IsEmpty ? null : pdx;
+            try
+            {
+                WorkerPool.Run(this, parts);
+            }
+            finally
+            {
+                _x = _w = _dy = _dx = null;
+            }
+        }
+        int weights = outChannels * g.PatchSize;
+        for (int c = 0; c < chunks; c++)
+        {
+            ReadOnlySpan<float> partial = _weightPartials[c].AsSpan(0, weights);
+            if (c == 0 && weightGradientIsZero) partial.CopyTo(weightGradient);
+            else System.Numerics.Tensors.TensorPrimitives.Add(weightGradient, partial, weightGradient);
+            System.Numerics.Tensors.TensorPrimitives.Add(biasGradient, _biasPartials[c].AsSpan(0, outChannels), biasGradient);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void RunPart(int part, int parts)
+    {
+        WindowGeometry g = _g;
+        int k = g.PatchSize, p = g.OutputPlane, o = _outChannels;
+        int inSize = g.Channels * g.InputPlane, outSize = o * p;
+        var columns = new Span<float>(_columns[part], 0, k * p);
+        var w = new ReadOnlySpan<float>(_w, o * k);
+        if (!_backward)
+        {
+            var bias = new ReadOnlySpan<float>(_bias, o);
+            int s0 = (int)((long)_batch * part / parts), s1 = (int)((long)_batch * (part + 1) / parts);
+            for (int s = s0; s < s1; s++)
+            {
+                var y = new Span<float>(_y + (long)s * outSize, outSize);
+                ConvolutionKernels.Im2Col(g, new ReadOnlySpan<float>(_x + (long)s * inSize, inSize), columns);
+                // Y = W·X̃: (O × C·k·k)·(C·k·k × OH·OW), then + b per row (and the fused ReLU).
+                MatrixKernels.Gemm(false, false, o, p, k, w, k, columns, p, y, p, accumulate: false);
+                ConvolutionKernels.AddRowBias(y, bias, p, _relu);
+            }
+            return;
+        }
+        Span<float> columnGradient = _dx is null ? default : new Span<float>(_columnGradients[part], 0, k * p);
+        int c0 = (int)((long)_chunks * part / parts), c1 = (int)((long)_chunks * (part + 1) / parts);
+        for (int chunk = c0; chunk < c1; chunk++)
+        {
+            Span<float> weightPartial = _weightPartials[chunk].AsSpan(0, o * k);
+            Span<float> biasPartial = _biasPartials[chunk].AsSpan(0, o);
+            biasPartial.Clear();
+            int first = chunk * ChunkSamples, end = Math.Min(_batch, first + ChunkSamples);
+            for (int s = first; s < end; s++)
+            {
+                var dy = new ReadOnlySpan<float>(_dy + (long)s * outSize, outSize);
+                ConvolutionKernels.Im2Col(g, new ReadOnlySpan<float>(_x + (long)s * inSize, inSize), columns);
+                // ∂C/∂W of the chunk += G·X̃ᵀ: (O × OH·OW)·(OH·OW × C·k·k).
+                MatrixKernels.Gemm(false, true, o, k, p, dy, p, columns, p, weightPartial, k, accumulate: s != first);
+                ConvolutionKernels.AccumulateRowSums(dy, biasPartial, p);
+                if (_dx is null) continue;
+                // ∂C/∂X̃ = Wᵀ·G, folded back onto the input positions.
+                MatrixKernels.Gemm(true, false, k, p, o, w, k, dy, p, columnGradient, p, accumulate: false);
+                var dx = new Span<float>(_dx + (long)s * inSize, inSize);
+                dx.Clear();
+                ConvolutionKernels.Col2ImAdd(g, columnGradient, dx);
+            }
+        }
+    }
+
+    private static void Grow(ref float[][] buffers, int count, int length)
+    {
+        if (buffers.Length < count) Array.Resize(ref buffers, count);
+        for (int i = 0; i < count; i++)
+        {
+            if (buffers[i] is null || buffers[i].Length < length) buffers[i] = new float[length];
+        }
+    }
+}
