@@ -168,79 +168,6 @@ public sealed class Network
         return ArgMax(output);
     }
 
-    /// <summary>
-    /// Measures the network on a dataset without changing it: mean cost, accuracy, top-k accuracy and, for class
-    /// outputs, the confusion matrix (from which per-class precision and recall follow).
-    /// </summary>
-    /// <param name="data">The samples; their input and target sizes must match the network.</param>
-    /// <param name="cost">The cost to report (the fused, stable form is used after softmax or sigmoid, as in training).</param>
-    /// <param name="batchSize">Samples per forward pass; affects speed only.</param>
-    /// <param name="topK">k of the top-k accuracy: a sample counts when its label is among the k largest outputs; default 5.</param>
-    /// <returns>The metrics over all samples.</returns>
-    public EvaluationResult Evaluate(Dataset data, ICostFunction cost, int batchSize = 256, int topK = 5)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        return Evaluate(data, cost, null, batchSize, topK);
-    }
-
-    /// <summary>Evaluate over the samples named by <paramref name="indices"/> (all when null).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal EvaluationResult Evaluate(Dataset data, ICostFunction cost, int[]? indices, int batchSize = 256, int topK = 5)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        ArgumentNullException.ThrowIfNull(cost);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(topK);
-        CheckDataset(data);
-        int count = indices?.Length ?? data.Count;
-        int classes = Math.Max(2, OutputSize);
-        var confusion = new int[classes, classes];
-        if (count == 0) return new EvaluationResult(0, 0, 0, 0) { Confusion = new Metrics.ConfusionMatrix(confusion, 0), TopK = topK };
-        batchSize = Math.Min(batchSize, count);
-        Workspace ws = WorkspaceFor(batchSize);
-        int[] batchIndices = new int[batchSize];
-        double lossSum = 0;
-        int correct = 0, topKCorrect = 0;
-        for (int start = 0; start < count; start += batchSize)
-        {
-            int b = Math.Min(batchSize, count - start);
-            for (int i = 0; i < b; i++) batchIndices[i] = indices is null ? start + i : indices[start + i];
-            Span<float> inputs = ws.Inputs.AsSpan(0, b * InputSize);
-            Span<float> targets = ws.Targets.AsSpan(0, b * OutputSize);
-            data.CopyBatch(batchIndices.AsSpan(0, b), inputs, targets);
-            ReadOnlySpan<float> outputs = ForwardInto(ws, inputs, b, training: false);
-            lossSum += (double)LossOf(ws, cost, targets, b) * b;
-            for (int i = 0; i < b; i++)
-            {
-                ReadOnlySpan<float> row = outputs.Slice(i * OutputSize, OutputSize);
-                int actual = data.ClassOf(batchIndices[i]);
-                int predicted = ArgMax(row);
-                confusion[actual, predicted]++;
-                if (predicted == actual) correct++;
-                if (IsInTopK(row, actual, topK)) topKCorrect++;
-            }
-        }
-        return new EvaluationResult((float)(lossSum / count), (double)correct / count, correct, count)
-        {
-            Confusion = new Metrics.ConfusionMatrix(confusion, count),
-            TopK = topK,
-            TopKAccuracy = (double)topKCorrect / count,
-        };
-    }
-
-    /// <summary>Whether class <paramref name="label"/> is among the k largest outputs (fewer than k outputs larger than it; ties count for it).</summary>
-    private static bool IsInTopK(ReadOnlySpan<float> outputs, int label, int k)
-    {
-        if (outputs.Length == 1) return ArgMax(outputs) == label || k > 1;
-        float value = outputs[label];
-        int larger = 0;
-        foreach (float v in outputs)
-        {
-            if (v > value && ++larger >= k) return false;
-        }
-        return true;
-    }
-
     /// <summary>Hands the trainer's dropout stream to every layer that draws random numbers during training.</summary>
     internal void SetTrainingRandom(RandomGenerator random)
     {
@@ -359,18 +286,8 @@ public sealed class Network
     /// <summary>The width of the activations entering layer i (i = Layers.Count: the network output).</summary>
     internal int WidthBefore(int layer) => _widths[layer];
 
+    /// <summary>The predicted class of an output row: argmaxₖ aₖ, or for a single output 1 when a ≥ 0.5.</summary>
     internal static int ArgMax(ReadOnlySpan<float> values) => values.Length == 1 ? (values[0] >= 0.5f ? 1 : 0) : TensorPrimitives.IndexOfMax(values);
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal int CountCorrect(ReadOnlySpan<float> outputs, Dataset data, ReadOnlySpan<int> indices)
-    {
-        int correct = 0;
-        for (int i = 0; i < indices.Length; i++)
-        {
-            if (ArgMax(outputs.Slice(i * OutputSize, OutputSize)) == data.ClassOf(indices[i])) correct++;
-        }
-        return correct;
-    }
 
     private ReadOnlySpan<float> LayerInput(Workspace ws, int layer, int batchSize)
         => layer == 0 ? ws.Inputs.AsSpan(0, batchSize * InputSize) : ws.Activations[layer - 1].AsSpan(0, batchSize * _widths[layer]);

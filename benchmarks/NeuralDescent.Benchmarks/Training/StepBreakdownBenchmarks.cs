@@ -59,5 +59,5 @@ public class StepBreakdownBenchmarks
     public void SgdStep() => _sgd.Step(_network.Parameters);
 
     [Benchmark]
-    public int CountCorrect() => _network.CountCorrect(_ws.Activations[^1].AsSpan(0, Batch * 10), _data, _indices);
+    public int CountCorrect() => NeuralDescent.Metrics.Evaluator.CountCorrect(_ws.Activations[^1].AsSpan(0, Batch * 10), 10, _data, _indices);
 }

@@ -8,6 +8,7 @@ using NeuralDescent.Initialization;
 using NeuralDescent.Layers;
 using NeuralDescent.Optimizers;
 using NeuralDescent.Training;
+using NeuralDescent.Metrics;
 
 namespace MnistSample.Explain;
 
@@ -151,7 +152,7 @@ internal static class ExplainCommand
         // 3,000 noise images (5 % more data) with uniform targets; 6,000 at this learning rate cost 2 points of digit accuracy.
         Network remedied = Fit(NoiseProbe.WithNoiseSamples(mnist.Training, 3000, seed: 2));
         NoiseProbeResult before = NoiseProbe.Run(plain, 2000, seed: 3), after = NoiseProbe.Run(remedied, 2000, seed: 3);
-        double accBefore = plain.Evaluate(mnist.Test, new CrossEntropyCost()).Accuracy, accAfter = remedied.Evaluate(mnist.Test, new CrossEntropyCost()).Accuracy;
+        double accBefore = Evaluator.Evaluate(plain, mnist.Test, new CrossEntropyCost()).Accuracy, accAfter = Evaluator.Evaluate(remedied, mnist.Test, new CrossEntropyCost()).Accuracy;
         var plot = new ScottPlot.Plot();
         var bars = new List<ScottPlot.Bar>();
         for (int c = 0; c < 10; c++)

@@ -2,6 +2,7 @@ using NeuralDescent.Costs;
 using NeuralDescent.Data;
 using NeuralDescent.Layers;
 using NeuralDescent.Randomness;
+using NeuralDescent.Metrics;
 
 namespace NeuralDescent.Diagnostics;
 
@@ -53,7 +54,7 @@ public static class LossLandscape
                     for (int i = 0; i < v.Length; i++) v[i] = (float)((1 - alpha) * start[p][i] + alpha * end[p][i]);
                 }
                 alphas[k] = alpha;
-                losses[k] = network.Evaluate(data, cost).Loss;
+                losses[k] = Evaluator.Evaluate(network, data, cost).Loss;
             }
         }
         finally
@@ -95,7 +96,7 @@ public static class LossLandscape
                     Span<float> v = network.Parameters[p].Values;
                     for (int e = 0; e < v.Length; e++) v[e] = (float)(center[p][e] + coordinates[i] * d1[p][e] + coordinates[j] * d2[p][e]);
                 }
-                losses[i, j] = network.Evaluate(data, cost).Loss;
+                losses[i, j] = Evaluator.Evaluate(network, data, cost).Loss;
             }
         }
         finally

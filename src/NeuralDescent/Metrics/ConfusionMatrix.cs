@@ -66,6 +66,6 @@ public sealed class ConfusionMatrix
     public static ConfusionMatrix Compute(Network network, Dataset data, int batchSize = 256)
     {
         ArgumentNullException.ThrowIfNull(network);
-        return network.Evaluate(data, new Costs.QuadraticCost(), batchSize).Confusion!;
+        return Evaluator.Evaluate(network, data, new Costs.QuadraticCost(), batchSize).Confusion!;
     }
 }

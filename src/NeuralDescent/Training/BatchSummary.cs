@@ -7,4 +7,8 @@ namespace NeuralDescent.Training;
 /// <param name="Loss">The batch-mean cost before the update.</param>
 /// <param name="LearningRate">η used for the update.</param>
 /// <param name="GradientNorm">‖∂C/∂θ‖₂ over all parameters before clipping.</param>
-public readonly record struct BatchSummary(int Epoch, int Batch, int Batches, float Loss, float LearningRate, float GradientNorm);
+public readonly record struct BatchSummary(int Epoch, int Batch, int Batches, float Loss, float LearningRate, float GradientNorm)
+{
+    /// <summary>Samples in the batch (the last batch of an epoch may be smaller).</summary>
+    public int Samples { get; init; }
+}

@@ -13,6 +13,13 @@ public interface ITrainingCallback
     {
     }
 
+    /// <summary>Before the first batch of every epoch.</summary>
+    /// <param name="context">The run.</param>
+    /// <param name="epoch">The 1-based epoch about to start.</param>
+    void OnEpochStart(TrainingContext context, int epoch)
+    {
+    }
+
     /// <summary>After every optimizer step.</summary>
     /// <param name="context">The run; <see cref="TrainingContext.RequestStop"/> ends it after this batch.</param>
     /// <param name="batch">The step's loss, learning rate and gradient norm.</param>

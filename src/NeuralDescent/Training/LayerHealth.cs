@@ -7,11 +7,3 @@ namespace NeuralDescent.Training;
 /// <param name="GradientRms">GradientNorm / √n, n the layer's parameter count: comparable across layer sizes.</param>
 /// <param name="UpdateRatio">‖θ_end − θ_start‖ / ‖θ_start‖ over the epoch; healthy training is often around 1e-3 per step.</param>
 public sealed record LayerHealth(int Layer, string Name, double GradientNorm, double GradientRms, double UpdateRatio);
-
-/// <summary>A warning raised during training, such as a layer whose gradients vanish or explode.</summary>
-/// <param name="Epoch">The epoch it was seen in.</param>
-/// <param name="Layer">The layer index.</param>
-/// <param name="LayerName">The layer's name.</param>
-/// <param name="Kind"><c>vanishing-gradient</c> or <c>exploding-gradient</c>.</param>
-/// <param name="Message">A sentence for people.</param>
-public sealed record TrainingWarning(int Epoch, int Layer, string LayerName, string Kind, string Message);

@@ -4,6 +4,7 @@ using System.Numerics.Tensors;
 using NeuralDescent.Costs;
 using NeuralDescent.Data;
 using NeuralDescent.Layers;
+using NeuralDescent.Metrics;
 using NeuralDescent.Optimizers;
 using NeuralDescent.Randomness;
 
@@ -62,8 +63,8 @@ public sealed class Trainer
     public TrainerOptions Options { get; }
 
     /// <summary>
-    /// One gradient-descent step on one mini-batch: zero the gradients, forward, cost, backward, optimizer step
-    /// (no schedule, clipping or callbacks). This is the core of <see cref="Fit(Network, Dataset, Dataset?, IProgress{TrainingProgress}?, CancellationToken)"/>'s loop, for writing your own.
+    /// One gradient-descent step on one mini-batch: <see cref="ComputeGradients"/> then, when the loss is finite, the
+    /// optimizer's step (no schedule, clipping or callbacks). This is the core of <see cref="Fit(Network, Dataset, Dataset?, IProgress{TrainingProgress}?, CancellationToken)"/>'s loop.
     /// </summary>
     /// <param name="network">The network to update.</param>
     /// <param name="inputs">batchSize × <see cref="Network.InputSize"/> features, row-major.</param>
@@ -72,6 +73,28 @@ public sealed class Trainer
     /// <returns>The batch-mean cost before the update, C = (1/B) Σ c(a, t); when it is not finite no update is made.</returns>
     /// <exception cref="ArgumentException">A span's length does not match <paramref name="batchSize"/> and the network's sizes.</exception>
     public float TrainBatch(Network network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize)
+    {
+        float loss = ComputeGradients(network, inputs, targets, batchSize);
+        if (float.IsFinite(loss)) Optimizer.Step(network.Parameters);
+        return loss;
+    }
+
+    /// <summary>
+    /// Computes the loss of one mini-batch and its gradient without updating anything: every parameter's
+    /// <see cref="Parameter.Gradient"/> is set to ∂C/∂θ of the batch-mean cost C = (1/B) Σ c(a, t), with the network in
+    /// training mode (dropout active, batch normalization on batch statistics).
+    /// </summary>
+    /// <remarks>
+    /// The building block of a hand-written loop: inspect or rescale the gradients, then call
+    /// <c>trainer.Optimizer.Step(network.Parameters)</c>. Gradients are zeroed first, so they are those of this batch only.
+    /// </remarks>
+    /// <param name="network">The network; its parameters are not changed.</param>
+    /// <param name="inputs">batchSize × <see cref="Network.InputSize"/> features, row-major.</param>
+    /// <param name="targets">batchSize × <see cref="Network.OutputSize"/> targets, row-major.</param>
+    /// <param name="batchSize">Number of samples, B.</param>
+    /// <returns>C; when it is not finite the gradients are left at zero.</returns>
+    /// <exception cref="ArgumentException">A span's length does not match <paramref name="batchSize"/> and the network's sizes.</exception>
+    public float ComputeGradients(Network network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
@@ -82,21 +105,7 @@ public sealed class Trainer
         Network.Workspace ws = network.WorkspaceFor(batchSize);
         Span<float> batchInputs = ws.Inputs.AsSpan(0, inputs.Length);
         inputs.CopyTo(batchInputs);
-        float loss = ForwardBackward(network, ws, batchInputs, targets, batchSize);
-        if (float.IsFinite(loss)) Optimizer.Step(network.Parameters);
-        return loss;
-    }
-
-    /// <summary>Zero gradients, forward, loss and (if the loss is finite) backward.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private float ForwardBackward(Network network, Network.Workspace ws, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize)
-    {
-        IReadOnlyList<Parameter> parameters = network.Parameters;
-        for (int p = 0; p < parameters.Count; p++) parameters[p].ZeroGradient();
-        network.ForwardInto(ws, inputs, batchSize, training: true);
-        float loss = network.LossOf(ws, Cost, targets, batchSize);
-        if (float.IsFinite(loss)) network.Backward(ws, inputs, Cost, targets, batchSize);
-        return loss;
+        return TrainingStep.ForwardBackward(network, Cost, ws, batchInputs, targets, batchSize);
     }
 
     /// <summary>Trains on <paramref name="data"/>'s training set and measures its test set after every epoch.</summary>
@@ -128,116 +137,69 @@ public sealed class Trainer
         network.CheckDataset(training);
         if (test is not null) network.CheckDataset(test);
 
-        // Split off the validation samples with the data stream; the rest are trained on.
-        ulong seed = unchecked((ulong)Options.Seed);
-        RandomGenerator dataRandom = RandomGenerator.ForStream(seed, RandomStreamKind.Data);
-        int[] all = Enumerable.Range(0, training.Count).ToArray();
-        int validationCount = (int)(training.Count * Options.ValidationSplit);
-        if (validationCount > 0) dataRandom.Shuffle(all);
-        int[] order = all[..(training.Count - validationCount)];
-        int[] validation = all[(training.Count - validationCount)..];
-        if (order.Length == 0) throw new ArgumentException("The training set is empty (after the validation split).", nameof(training));
-
+        var batches = new BatchSource(training, Options);
         var history = new TrainingHistory();
-        IReadOnlyList<ITrainingCallback> callbacks = Options.Callbacks; // indexed below: no enumerator per batch
-        var context = new TrainingContext(network, Cost, Optimizer, Options, history, validationCount > 0);
-        int batchSize = Math.Min(Options.BatchSize, order.Length);
-        int batches = (order.Length + batchSize - 1) / batchSize;
-        Network.Workspace ws = network.WorkspaceFor(batchSize);
-        RandomGenerator shuffle = RandomGenerator.ForStream(seed, RandomStreamKind.Shuffle);
-        IReadOnlyList<Parameter> parameters = network.Parameters;
-        float baseRate = Optimizer.LearningRate;
-        long step = 0;
+        var context = new TrainingContext(network, Cost, Optimizer, Options, history, batches.Validation.Length > 0) { BatchesPerEpoch = batches.Batches };
+        var step = new TrainingStep(network, Cost, Optimizer, Options, Optimizer.LearningRate);
+        RandomGenerator dropout = RandomGenerator.ForStream(unchecked((ulong)Options.Seed), RandomStreamKind.Dropout);
         int firstEpoch = 1;
-        RandomGenerator dropoutRandom = RandomGenerator.ForStream(seed, RandomStreamKind.Dropout);
         if (Options.ResumeFrom is Serialization.Checkpoint checkpoint)
         {
-            checkpoint.Restore(network, Optimizer, order.Length);
-            checkpoint.Order.CopyTo(order, 0);
-            shuffle = RandomGenerator.FromState(checkpoint.Shuffle);
-            dropoutRandom = RandomGenerator.FromState(checkpoint.Dropout);
-            dataRandom = RandomGenerator.FromState(checkpoint.Data);
-            baseRate = checkpoint.BaseLearningRate;
-            Optimizer.LearningRate = baseRate;
-            step = checkpoint.Step;
+            checkpoint.Restore(network, Optimizer, batches.Order.Length);
+            batches.Restore(checkpoint);
+            dropout = RandomGenerator.FromState(checkpoint.Dropout);
+            step.BaseRate = Optimizer.LearningRate = checkpoint.BaseLearningRate;
+            step.Count = checkpoint.Step;
             firstEpoch = checkpoint.Epoch + 1;
         }
-        network.SetTrainingRandom(dropoutRandom);
-        var health = new HealthTracker(network);
-        context.Capture = () => Serialization.Checkpoint.Capture(network, Optimizer, context.Epoch, step, baseRate, shuffle, dropoutRandom, dataRandom, order);
+        network.SetTrainingRandom(dropout);
+        context.Capture = () => Serialization.Checkpoint.Capture(network, Optimizer, context.Epoch, step.Count, step.BaseRate, batches.ShuffleRandom, dropout, batches.DataRandom, batches.Order);
+        var health = new GradientHealthMonitor(network, Options, step.ParameterNorms);
+        // Built-in observers first (health) and last (progress), the user's callbacks between; indexed: no enumerator per batch.
+        ITrainingCallback[] callbacks = [health, .. Options.Callbacks, .. progress is null ? Array.Empty<ITrainingCallback>() : [new ProgressCallback(progress)]];
+        Network.Workspace ws = network.WorkspaceFor(batches.BatchSize);
 
-        for (int c = 0; c < callbacks.Count; c++) callbacks[c].OnTrainingStart(context);
+        foreach (ITrainingCallback callback in callbacks) callback.OnTrainingStart(context);
         try
         {
             for (int epoch = firstEpoch; epoch <= Options.Epochs && !context.StopRequested; epoch++)
             {
                 context.Epoch = epoch;
-                health.StartEpoch();
-                if (Options.Shuffle) shuffle.Shuffle(order);
+                foreach (ITrainingCallback callback in callbacks) callback.OnEpochStart(context, epoch);
+                batches.StartEpoch();
                 long started = Stopwatch.GetTimestamp();
                 double lossSum = 0;
                 int seen = 0, correct = 0;
-                for (int batch = 0; batch < batches; batch++)
+                for (int batch = 0; batch < batches.Batches && !context.StopRequested; batch++)
                 {
                     if (cancellationToken.IsCancellationRequested)
                     {
                         history.Cancelled = true;
                         return history;
                     }
-                    int start = batch * batchSize;
-                    int b = Math.Min(batchSize, order.Length - start);
-                    ReadOnlySpan<int> indices = order.AsSpan(start, b);
-                    Span<float> inputs = ws.Inputs.AsSpan(0, b * network.InputSize);
-                    Span<float> targets = ws.Targets.AsSpan(0, b * network.OutputSize);
-                    training.CopyBatch(indices, inputs, targets);
-                    if (Options.Augmentation is IAugmentation augmentation)
-                    {
-                        for (int i = 0; i < b; i++) augmentation.Apply(inputs.Slice(i * network.InputSize, network.InputSize), dataRandom);
-                    }
-
-                    float loss = ForwardBackward(network, ws, inputs, targets, b);
-                    if (!float.IsFinite(loss))
-                        throw new TrainingDivergedException($"Training diverged: the {Cost.Name} loss is {loss} at epoch {epoch}, batch {batch + 1} of {batches}. The weights are those of the last good step; lower the learning rate (now {Optimizer.LearningRate}), clip gradients or normalize the inputs.", epoch, batch + 1, null);
-                    float norm = GradientNorm(network, parameters, health, epoch, batch + 1, batches);
-                    if (Options.GradientClipNorm is float clip && norm > clip)
-                    {
-                        float scale = clip / norm;
-                        for (int p = 0; p < parameters.Count; p++) TensorPrimitives.Multiply(parameters[p].Gradient, scale, parameters[p].Gradient);
-                    }
-                    if (Options.LearningRateSchedule is LearningRateSchedule schedule)
-                        Optimizer.LearningRate = (float)(baseRate * schedule.Factor(step, batches));
-                    Optimizer.Step(parameters);
-                    step++;
-
-                    correct += network.CountCorrect(ws.Activations[^1].AsSpan(0, b * network.OutputSize), training, indices);
-                    lossSum += (double)loss * b;
+                    int b = batches.Fill(batch, ws.Inputs, ws.Targets);
+                    BatchSummary summary = step.Run(ws, b, epoch, batch + 1, batches.Batches);
+                    correct += Evaluator.CountCorrect(ws.Activations[^1].AsSpan(0, b * network.OutputSize), network.OutputSize, training, batches.Indices(batch));
+                    lossSum += (double)summary.Loss * b;
                     seen += b;
-                    var summary = new BatchSummary(epoch, batch + 1, batches, loss, Optimizer.LearningRate, norm);
-                    for (int c = 0; c < callbacks.Count; c++) callbacks[c].OnBatchEnd(context, summary);
-                    progress?.Report(new TrainingProgress(epoch, Options.Epochs, batch + 1, batches, (float)(lossSum / seen), null));
-                    if (context.StopRequested) break;
+                    for (int c = 0; c < callbacks.Length; c++) callbacks[c].OnBatchEnd(context, summary);
                 }
-                TimeSpan duration = Stopwatch.GetElapsedTime(started);
-                EpochSummary epochSummary = Summarize(network, training, validation, test, epoch, lossSum / seen, (double)correct / seen, duration) with { Health = health.EndEpoch() };
+                List<LayerHealth> layers = health.Summarize();
+                EpochSummary epochSummary = Summarize(network, training, batches.Validation, test, epoch, lossSum / seen, (double)correct / seen, Stopwatch.GetElapsedTime(started)) with { Health = layers };
                 history.Add(epochSummary);
-                foreach (LayerHealth layer in epochSummary.Health)
+                foreach (TrainingWarning warning in health.Warnings(epoch, layers))
                 {
-                    string? kind = layer.GradientRms < Options.VanishingGradientRms ? "vanishing-gradient" : layer.GradientRms > Options.ExplodingGradientRms ? "exploding-gradient" : null;
-                    if (kind is null) continue;
-                    var warning = new TrainingWarning(epoch, layer.Layer, layer.Name, kind,
-                        $"Epoch {epoch}: the gradients of layer {layer.Layer} {layer.Name} {(kind == "vanishing-gradient" ? "vanish" : "explode")} (RMS {layer.GradientRms:G3}, threshold {(kind == "vanishing-gradient" ? Options.VanishingGradientRms : Options.ExplodingGradientRms):G3}).");
-                    for (int c = 0; c < callbacks.Count; c++) callbacks[c].OnWarning(context, warning);
+                    foreach (ITrainingCallback callback in callbacks) callback.OnWarning(context, warning);
                 }
-                for (int c = 0; c < callbacks.Count; c++) callbacks[c].OnEpochEnd(context, epochSummary);
-                progress?.Report(new TrainingProgress(epoch, Options.Epochs, batches, batches, epochSummary.TrainingLoss, epochSummary));
+                foreach (ITrainingCallback callback in callbacks) callback.OnEpochEnd(context, epochSummary);
             }
             history.StopReason = context.StopReason;
-            for (int c = 0; c < callbacks.Count; c++) callbacks[c].OnTrainingEnd(context);
+            foreach (ITrainingCallback callback in callbacks) callback.OnTrainingEnd(context);
             return history;
         }
         finally
         {
-            if (Options.LearningRateSchedule is not null) Optimizer.LearningRate = baseRate;
+            if (Options.LearningRateSchedule is not null) Optimizer.LearningRate = step.BaseRate;
         }
     }
 
@@ -247,13 +209,13 @@ public sealed class Trainer
         double? testAccuracy = null, validationAccuracy = null;
         if (validation.Length > 0)
         {
-            EvaluationResult v = network.Evaluate(training, Cost, validation);
+            EvaluationResult v = Evaluator.Evaluate(network, training, Cost, validation);
             validationLoss = v.Loss;
             validationAccuracy = v.Accuracy;
         }
         if (test is not null && test.Count > 0 && Options.EvaluateEachEpoch)
         {
-            EvaluationResult t = network.Evaluate(test, Cost);
+            EvaluationResult t = Evaluator.Evaluate(network, test, Cost);
             testLoss = t.Loss;
             testAccuracy = t.Accuracy;
         }
@@ -263,93 +225,5 @@ public sealed class Trainer
             ValidationAccuracy = validationAccuracy,
             LearningRate = Optimizer.LearningRate,
         };
-    }
-
-    /// <summary>‖g‖₂ over all parameters; throws, naming the layer, when a gradient is not finite.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float GradientNorm(Network network, IReadOnlyList<Parameter> parameters, HealthTracker health, int epoch, int batch, int batches)
-    {
-        double sum = 0;
-        health.BeginBatch();
-        for (int p = 0; p < parameters.Count; p++)
-        {
-            float norm = TensorPrimitives.Norm(parameters[p].Gradient);
-            health.AddParameterNorm(p, norm);
-            if (!float.IsFinite(norm))
-            {
-                string layer = network.DescribeLayerOf(parameters[p]);
-                throw new TrainingDivergedException($"Training diverged: the gradient of {layer}'s {parameters[p].Name} is not finite at epoch {epoch}, batch {batch} of {batches}. The weights are those of the last good step; lower the learning rate, clip gradients (TrainerOptions.GradientClipNorm) or normalize the inputs.", epoch, batch, layer);
-            }
-            sum += (double)norm * norm;
-        }
-        health.EndBatch();
-        return (float)Math.Sqrt(sum);
-    }
-
-    /// <summary>Per-layer gradient norms (averaged over an epoch's batches) and update-to-weight ratios.</summary>
-    private sealed class HealthTracker
-    {
-        private readonly Network _network;
-        private readonly int[] _layerOf;          // parameter index → layer index
-        private readonly int[] _layers;           // layer indices with parameters
-        private readonly double[] _batchSquares;  // per layer, this batch
-        private readonly double[] _normSums;      // per layer, Σ over batches of ‖g‖
-        private readonly float[][] _start;        // parameter values at the epoch's start
-        private int _batches;
-
-        public HealthTracker(Network network)
-        {
-            _network = network;
-            var layerOf = new List<int>();
-            for (int l = 0; l < network.Layers.Count; l++)
-                foreach (Parameter _ in network.Layers[l].Parameters) layerOf.Add(l);
-            _layerOf = [.. layerOf];
-            _layers = _layerOf.Distinct().ToArray();
-            _batchSquares = new double[network.Layers.Count];
-            _normSums = new double[network.Layers.Count];
-            _start = network.Parameters.Select(p => new float[p.Length]).ToArray();
-        }
-
-        public void StartEpoch()
-        {
-            Array.Clear(_normSums);
-            _batches = 0;
-            for (int p = 0; p < _start.Length; p++) _network.Parameters[p].Values.CopyTo(_start[p]);
-        }
-
-        public void BeginBatch() => Array.Clear(_batchSquares);
-
-        public void AddParameterNorm(int parameter, float norm) => _batchSquares[_layerOf[parameter]] += (double)norm * norm;
-
-        public void EndBatch()
-        {
-            foreach (int l in _layers) _normSums[l] += Math.Sqrt(_batchSquares[l]);
-            _batches++;
-        }
-
-        public List<LayerHealth> EndEpoch()
-        {
-            var result = new List<LayerHealth>(_layers.Length);
-            foreach (int l in _layers)
-            {
-                double delta = 0, weight = 0;
-                long count = 0;
-                for (int p = 0; p < _start.Length; p++)
-                {
-                    if (_layerOf[p] != l) continue;
-                    ReadOnlySpan<float> now = _network.Parameters[p].Values;
-                    for (int i = 0; i < now.Length; i++)
-                    {
-                        double d = now[i] - _start[p][i];
-                        delta += d * d;
-                        weight += (double)_start[p][i] * _start[p][i];
-                    }
-                    count += now.Length;
-                }
-                double norm = _batches == 0 ? 0 : _normSums[l] / _batches;
-                result.Add(new LayerHealth(l, _network.Layers[l].Name, norm, norm / Math.Sqrt(Math.Max(1, count)), weight > 0 ? Math.Sqrt(delta / weight) : double.PositiveInfinity));
-            }
-            return result;
-        }
     }
 }

@@ -35,10 +35,10 @@ public sealed record TrainerOptions
     /// <summary>A random transformation applied to every training sample of every batch (e.g. <see cref="RandomShift"/>); default null.</summary>
     public IAugmentation? Augmentation { get; init; }
 
-    /// <summary>A layer whose epoch-mean gradient RMS (‖g‖/√n) falls below this raises a <c>vanishing-gradient</c> warning; default 1e-7.</summary>
+    /// <summary>A layer whose epoch-mean gradient RMS (‖g‖/√n) falls below this raises a <see cref="TrainingWarningKind.VanishingGradient"/> warning; default 1e-7.</summary>
     public double VanishingGradientRms { get; init; } = 1e-7;
 
-    /// <summary>A layer whose epoch-mean gradient RMS exceeds this raises an <c>exploding-gradient</c> warning; default 10.</summary>
+    /// <summary>A layer whose epoch-mean gradient RMS exceeds this raises a <see cref="TrainingWarningKind.ExplodingGradient"/> warning; default 10.</summary>
     public double ExplodingGradientRms { get; init; } = 10;
 
     /// <summary>

@@ -34,6 +34,9 @@ public sealed class TrainingContext
     /// <summary>Whether a validation split is measured after each epoch.</summary>
     public bool HasValidation { get; }
 
+    /// <summary>Mini-batches per epoch.</summary>
+    public int BatchesPerEpoch { get; internal set; }
+
     /// <summary>The current 1-based epoch.</summary>
     public int Epoch { get; internal set; }
 

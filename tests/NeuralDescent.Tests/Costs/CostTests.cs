@@ -1,5 +1,6 @@
 using NeuralDescent.Costs;
 using NeuralDescent.Layers;
+using NeuralDescent.Metrics;
 
 namespace NeuralDescent.Tests.Costs;
 
@@ -38,7 +39,7 @@ public class CostTests
         dense.Biases.Values.Clear();
         var data = NeuralDescent.Data.Dataset.FromLabels([1000f, -1000f, -1000f, 1000f], 2, [1, 1], 2);
 
-        var result = network.Evaluate(data, new CrossEntropyCost());
+        var result = Evaluator.Evaluate(network, data, new CrossEntropyCost());
 
         // Sample 0: logits (1000, −1000), label 1: −log softmax = 2000. Sample 1: correct with certainty: 0.
         result.Loss.Should().BeApproximately(1000f, 1e-3f);
@@ -66,7 +67,7 @@ public class CostTests
         dense.Biases.Values[0] = 0f;
         var data = NeuralDescent.Data.Dataset.FromTargets([1000f, -1000f], 1, [0f, 0f], 1);
         // Sample 0: z = 1000, t = 0: loss 1000. Sample 1: z = −1000, t = 0: loss 0.
-        network.Evaluate(data, new BinaryCrossEntropyCost()).Loss.Should().BeApproximately(500f, 1e-3f);
+        Evaluator.Evaluate(network, data, new BinaryCrossEntropyCost()).Loss.Should().BeApproximately(500f, 1e-3f);
     }
 
     [Fact]

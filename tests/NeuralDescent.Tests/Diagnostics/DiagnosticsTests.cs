@@ -8,6 +8,7 @@ using NeuralDescent.Randomness;
 using NeuralDescent.Training;
 using NeuralDescent.Tests.Support;
 using Xunit.Abstractions;
+using NeuralDescent.Metrics;
 
 namespace NeuralDescent.Tests.Diagnostics;
 
@@ -60,7 +61,7 @@ public class DiagnosticsTests(MnistFixture mnist, ITestOutputHelper output)
         (firstRelu / firstSigmoid).Should().BeGreaterThan(100);         // orders of magnitude apart in the early layers
         (firstSigmoid / lastSigmoid).Should().BeLessThan(1e-2);          // the sigmoid stack loses its gradient on the way down
         sigmoidWarnings.Should().BeGreaterThan(0);
-        warnings.Take(sigmoidWarnings).Should().OnlyContain(w => w.Kind == "vanishing-gradient");
+        warnings.Take(sigmoidWarnings).Should().OnlyContain(w => w.Kind == TrainingWarningKind.VanishingGradient);
         warnings[0].Message.Should().Contain("layer 0 Dense(784→32)");
         warnings.Count.Should().Be(sigmoidWarnings);                     // none for ReLU + He
     }
@@ -118,7 +119,7 @@ public class DiagnosticsTests(MnistFixture mnist, ITestOutputHelper output)
         Network plain = Fit(training);
         Network remedied = Fit(NoiseProbe.WithNoiseSamples(training, 1000, seed: 5));
         NoiseProbeResult before = NoiseProbe.Run(plain, 500, seed: 9), after = NoiseProbe.Run(remedied, 500, seed: 9);
-        double accuracyBefore = plain.Evaluate(test, new CrossEntropyCost()).Accuracy, accuracyAfter = remedied.Evaluate(test, new CrossEntropyCost()).Accuracy;
+        double accuracyBefore = Evaluator.Evaluate(plain, test, new CrossEntropyCost()).Accuracy, accuracyAfter = Evaluator.Evaluate(remedied, test, new CrossEntropyCost()).Accuracy;
         output.WriteLine($"noise confidence {before.MeanConfidence:P1} -> {after.MeanConfidence:P1}; digits {accuracyBefore:P2} -> {accuracyAfter:P2}; histogram before [{string.Join(", ", before.Histogram)}]");
 
         before.MeanConfidence.Should().BeGreaterThan(0.5);
@@ -148,10 +149,10 @@ public class DiagnosticsTests(MnistFixture mnist, ITestOutputHelper output)
         (double Before, double After, bool Moved) Run(Func<ILayer> activation)
         {
             var network = new Network(5, new Dense(784, 30), activation(), new Dense(30, 10), activation());
-            double before = network.Evaluate(test, new QuadraticCost()).Accuracy;
+            double before = Evaluator.Evaluate(network, test, new QuadraticCost()).Accuracy;
             float[] initial = network.Parameters[0].Values.ToArray();
             new Trainer(new QuadraticCost(), new Sgd(3f), new TrainerOptions { Epochs = 3, BatchSize = 10 }).Fit(network, data);
-            return (before, network.Evaluate(test, new QuadraticCost()).Accuracy, !network.Parameters[0].Values.ToArray().SequenceEqual(initial));
+            return (before, Evaluator.Evaluate(network, test, new QuadraticCost()).Accuracy, !network.Parameters[0].Values.ToArray().SequenceEqual(initial));
         }
         var step = Run(() => new Step());
         var sigmoid = Run(() => new Sigmoid());
@@ -169,10 +170,10 @@ public class DiagnosticsTests(MnistFixture mnist, ITestOutputHelper output)
         var network = new Network(6, new Dense(784, 16), new ReLU(), new Dense(16, 10), new Softmax());
         var cost = new CrossEntropyCost();
         float[][] initial = LossLandscape.Snapshot(network);
-        double initialLoss = network.Evaluate(data, cost).Loss;
+        double initialLoss = Evaluator.Evaluate(network, data, cost).Loss;
         new Trainer(cost, new Sgd(0.2f), new TrainerOptions { Epochs = 3, BatchSize = 20 }).Fit(network, data);
         float[][] trained = LossLandscape.Snapshot(network);
-        double trainedLoss = network.Evaluate(data, cost).Loss;
+        double trainedLoss = Evaluator.Evaluate(network, data, cost).Loss;
 
         (double[] alpha, double[] loss) = LossLandscape.Line(network, initial, trained, data, cost, points: 7, from: 0, to: 1.5);
         alpha.Should().Equal(0, 0.25, 0.5, 0.75, 1, 1.25, 1.5);

@@ -3,6 +3,7 @@ using NeuralDescent.Data;
 using NeuralDescent.Initialization;
 using NeuralDescent.Layers;
 using NeuralDescent.Tests.Support;
+using NeuralDescent.Metrics;
 
 namespace NeuralDescent.Tests.Layers;
 
@@ -122,7 +123,7 @@ public class NetworkTests
     {
         var network = new Network(new Dense(4, 2), new Softmax());
         var data = Dataset.FromLabels(new float[6], 3, [0, 1], 2);
-        FluentActions.Invoking(() => network.Evaluate(data, new CrossEntropyCost()))
+        FluentActions.Invoking(() => Evaluator.Evaluate(network, data, new CrossEntropyCost()))
             .Should().Throw<ArgumentException>().WithMessage("The dataset has 3 features per sample but the network expects 4 (input shape 4, first layer Dense(4→2)).*");
     }
 

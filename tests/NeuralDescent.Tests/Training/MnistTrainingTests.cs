@@ -5,6 +5,7 @@ using NeuralDescent.Optimizers;
 using NeuralDescent.Training;
 using NeuralDescent.Tests.Support;
 using Xunit.Abstractions;
+using NeuralDescent.Metrics;
 
 namespace NeuralDescent.Tests.Training;
 
@@ -52,7 +53,7 @@ public class MnistTrainingTests(MnistFixture mnist, ITestOutputHelper output)
             var network = new Network(3, new Dense(784, 30), new Sigmoid(), new Dense(30, 10), new Sigmoid());
             var trainer = new Trainer(new QuadraticCost(), optimizer, new TrainerOptions { Epochs = 3, BatchSize = 20, Seed = 3 });
             trainer.Fit(network, subset);
-            return network.Evaluate(subset, new QuadraticCost()).Loss;
+            return Evaluator.Evaluate(network, subset, new QuadraticCost()).Loss;
         }
         float plain = TrainWith(new Sgd(0.5f));
         float momentum = TrainWith(new Momentum(0.5f, 0.9f));

@@ -1,10 +1,13 @@
+using System.Numerics.Tensors;
 using NeuralDescent.Costs;
 using NeuralDescent.Data;
 using NeuralDescent.Layers;
 using NeuralDescent.Optimizers;
+using NeuralDescent.Randomness;
 using NeuralDescent.Serialization;
 using NeuralDescent.Training;
 using NeuralDescent.Tests.Support;
+using NeuralDescent.Metrics;
 
 namespace NeuralDescent.Tests.Training;
 
@@ -56,13 +59,50 @@ public class ReadmeExampleTests(MnistFixture fixture)
             });
 
         TrainingHistory history = trainer.Fit(network, mnist);
-        EvaluationResult test = network.Evaluate(mnist.Test, new CrossEntropyCost());
+        EvaluationResult test = Evaluator.Evaluate(network, mnist.Test, new CrossEntropyCost());
 
         history.Epochs.Should().HaveCount(3);
         history.Epochs.Should().OnlyContain(e => e.ValidationAccuracy > 0.5);
         test.Accuracy.Should().BeGreaterThan(0.85);
         test.TopKAccuracy.Should().BeGreaterThan(test.Accuracy);
         test.Confusion!.Recall(9).Should().BeInRange(0, 1);
+    }
+
+    [Fact]
+    public void HandWrittenLoopAndCnnExamples_Run()
+    {
+        var mnist = new DataSplit(fixture.Data.Training.Slice(0, 3000), fixture.Data.Test.Slice(0, 1000));
+        var network = new Network(seed: 1, new Dense(784, 128), new ReLU(), new Dense(128, 10), new Softmax());
+        var trainer = new Trainer(new CrossEntropyCost(), new Sgd(learningRate: 0.3f));
+
+        var rng = new RandomGenerator(seed: 1);
+        int[] order = Enumerable.Range(0, mnist.Training.Count).ToArray();
+        float[] x = new float[64 * 784], t = new float[64 * 10];
+        float firstLoss = float.NaN, loss = float.NaN;
+        for (int epoch = 1; epoch <= 3; epoch++)
+        {
+            rng.Shuffle(order);
+            for (int start = 0; start + 64 <= order.Length; start += 64)
+            {
+                mnist.Training.CopyBatch(order.AsSpan(start, 64), x, t);
+                loss = trainer.ComputeGradients(network, x, t, batchSize: 64);
+                if (float.IsNaN(firstLoss)) firstLoss = loss;
+                float norm = MathF.Sqrt(network.Parameters.Sum(p => TensorPrimitives.SumOfSquares(p.Gradient)));
+                if (norm > 5f) foreach (Parameter p in network.Parameters) TensorPrimitives.Multiply(p.Gradient, 5f / norm, p.Gradient);
+                trainer.Optimizer.Step(network.Parameters);
+            }
+        }
+        loss.Should().BeLessThan(firstLoss / 3);
+        Evaluator.Evaluate(network, mnist.Test, new CrossEntropyCost()).Accuracy.Should().BeGreaterThan(0.85);
+
+        var cnn = new Network(seed: 1, Shape.Image(1, 28, 28),
+            new Conv2D(1, 32, kernelSize: 3, padding: 1), new BatchNorm(32), new ReLU(), new MaxPool2D(2),
+            new Conv2D(32, 64, kernelSize: 3, padding: 1), new BatchNorm(64), new ReLU(), new MaxPool2D(2),
+            new Flatten(), new Dense(64 * 7 * 7, 128), new ReLU(), new Dropout(0.3f),
+            new Dense(128, 10), new Softmax());
+        cnn.ShapeBefore(8).Should().Be(Shape.Image(64, 7, 7));
+        FluentActions.Invoking(() => new Network(Shape.Image(1, 28, 28), new Conv2D(1, 32, 3), new Dense(784, 128)))
+            .Should().Throw<ArgumentException>().WithMessage("Shape mismatch: layer 0 Conv2D(1→32, 3×3) gives 32×26×26, layer 1 Dense(784→128) expects 784 features*");
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using NeuralDescent.Optimizers;
 using NeuralDescent.Randomness;
 using NeuralDescent.Training;
 using NeuralDescent.Tests.Support;
+using NeuralDescent.Metrics;
 
 namespace NeuralDescent.Tests.Training;
 
@@ -174,7 +175,7 @@ public class TrainingControlTests
         // Predictions: 0, 1, 1, 0 for labels 0, 1, 2, 2; the label's rank: 1st, 1st, 2nd, 3rd.
         float[] x = [3, 2, 1, /**/ 0, 2, 1, /**/ 0, 2, 1, /**/ 3, 2, 1];
         var data = Dataset.FromLabels(x, 3, [0, 1, 2, 2], 3);
-        EvaluationResult r = network.Evaluate(data, new QuadraticCost(), topK: 2);
+        EvaluationResult r = Evaluator.Evaluate(network, data, new QuadraticCost(), topK: 2);
         r.Accuracy.Should().Be(0.5);
         r.TopKAccuracy.Should().Be(0.75);
         r.Confusion!.Precision(1).Should().Be(0.5);   // predicted 1 twice, once right

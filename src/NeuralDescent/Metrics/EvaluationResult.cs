@@ -1,6 +1,4 @@
-using NeuralDescent.Metrics;
-
-namespace NeuralDescent;
+namespace NeuralDescent.Metrics;
 
 /// <summary>How a network did on a dataset.</summary>
 /// <param name="Loss">Mean cost per sample, (1/N) Σ c(a, t).</param>
