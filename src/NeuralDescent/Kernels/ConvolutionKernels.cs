@@ -131,6 +131,11 @@ internal static class ConvolutionKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaxPool(in WindowGeometry g, ReadOnlySpan<float> x, Span<float> y)
     {
+        if (g.Kernel == 2 && g.Stride == 2)
+        {
+            MaxPool2x2(g, x, y);
+            return;
+        }
         int k = g.Kernel, s = g.Stride, w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth;
         for (int c = 0; c < g.Channels; c++)
         {
@@ -149,6 +154,25 @@ internal static class ConvolutionKernels
                     }
                     outPlane[oy * ow + ox] = max;
                 }
+            }
+        }
+    }
+
+    /// <summary>The 2×2, stride-2 case: the maximum of two rows' pairs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MaxPool2x2(in WindowGeometry g, ReadOnlySpan<float> x, Span<float> y)
+    {
+        int w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth;
+        for (int c = 0; c < g.Channels; c++)
+        {
+            ReadOnlySpan<float> plane = x.Slice(c * g.InputPlane, g.InputPlane);
+            Span<float> outPlane = y.Slice(c * g.OutputPlane, g.OutputPlane);
+            for (int oy = 0; oy < oh; oy++)
+            {
+                ReadOnlySpan<float> top = plane.Slice(2 * oy * w, 2 * ow), bottom = plane.Slice((2 * oy + 1) * w, 2 * ow);
+                Span<float> line = outPlane.Slice(oy * ow, ow);
+                for (int ox = 0; ox < line.Length; ox++)
+                    line[ox] = MathF.Max(MathF.Max(top[2 * ox], top[2 * ox + 1]), MathF.Max(bottom[2 * ox], bottom[2 * ox + 1]));
             }
         }
     }

@@ -20,6 +20,22 @@ public class RegularizationLayerTests
         y.Average().Should().BeApproximately(2f, 0.03f); // inverted dropout keeps the expectation
     }
 
+    [Theory]
+    [InlineData(0.25f)]
+    [InlineData(0.5f)]
+    [InlineData(0.1f)]
+    public void Dropout_Mask_IsKeepWhenTheNextUniformIsBelowOneMinusP(float rate)
+    {
+        var dropout = new Dropout(rate) { Random = new RandomGenerator(7) };
+        float[] x = Enumerable.Repeat(1f, 10_000).ToArray();
+        var y = new float[x.Length];
+        dropout.Forward(x, y, 100, training: true);
+        var reference = new RandomGenerator(7);
+        float keep = 1f - rate, scale = 1f / keep;
+        float[] expected = x.Select(_ => reference.NextSingle() < keep ? scale : 0f).ToArray();
+        y.Should().Equal(expected);
+    }
+
     [Fact]
     public void Dropout_OutsideTraining_IsTheIdentity_AndPredictIsDeterministic()
     {
