@@ -15,11 +15,17 @@ namespace NeuralDescent;
 /// network) or taken from the first layer that states one (<see cref="ILayer.InputShape"/>, such as a Dense layer's).</para>
 /// <para>A layer whose <c>Forward</c> can apply the activation after it in the same pass (Dense or Conv2D before a ReLU)
 /// is asked to, and the two run as one; results are the same as running them apart.</para>
+/// <para>A layer belongs to one network: building a second network with it is an <see cref="ArgumentException"/>.</para>
 /// <para>Activation and gradient buffers are allocated once per batch capacity and reused, so forward and backward
-/// passes allocate nothing after the first batch. A network is not thread-safe: use one per thread.</para>
+/// passes allocate nothing after the first batch. <see cref="PredictBatch"/> runs a large batch in chunks that keep
+/// those buffers within 64 MiB (a convolutional network's activations take tens of kilobytes per sample). A network is
+/// not thread-safe: use one per thread.</para>
 /// </remarks>
 public sealed class Network
 {
+    /// <summary>Which network each layer belongs to: a layer holds its weights, so it can serve one network only.</summary>
+    private static readonly ConditionalWeakTable<ILayer, Network> Owners = new();
+
     private readonly ILayer[] _layers;
     private readonly Shape[] _shapes;
     private readonly int[] _widths;
@@ -75,8 +81,18 @@ public sealed class Network
             }
         }
         _layers = (ILayer[])layers.Clone();
-        _shapes = FoldShapes(_layers, input);
+        lock (Owners)
+        {
+            for (int i = 0; i < _layers.Length; i++)
+            {
+                if (Owners.TryGetValue(_layers[i], out _))
+                    throw new ArgumentException($"Layer {i} ({_layers[i].Name}) already belongs to another network. A layer holds its own weights and state, so two networks sharing it would overwrite each other's; create a new layer.", nameof(layers));
+            }
+            _shapes = FoldShapes(_layers, input);
+            foreach (ILayer layer in _layers) Owners.Add(layer, this);
+        }
         _widths = _shapes.Select(s => s.Size).ToArray();
+        MaxWorkspaceRows = (int)Math.Clamp(WorkspaceBudget / Workspace.FloatsPerRow(_widths), 1, int.MaxValue);
         _parameters = _layers.SelectMany(l => l.Parameters).ToArray();
         _state = _layers.SelectMany(l => l.State).ToArray();
         // A layer that can apply the activation after it in its own store does so (Dense → ReLU in the GEMM).
@@ -154,8 +170,14 @@ public sealed class Network
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         CheckBatchLength(inputs.Length, batchSize, InputSize, nameof(inputs), "samples");
         CheckBatchLength(outputs.Length, batchSize, OutputSize, nameof(outputs), "outputs");
-        Workspace ws = WorkspaceFor(batchSize);
-        ForwardInto(ws, inputs, batchSize, training: false).CopyTo(outputs);
+        // Large batches run in chunks, so the activations of a convolutional network stay within WorkspaceBudget.
+        int chunk = Math.Min(batchSize, MaxWorkspaceRows);
+        Workspace ws = WorkspaceFor(chunk);
+        for (int start = 0; start < batchSize; start += chunk)
+        {
+            int b = Math.Min(chunk, batchSize - start);
+            ForwardInto(ws, inputs.Slice(start * InputSize, b * InputSize), b, training: false).CopyTo(outputs.Slice(start * OutputSize, b * OutputSize));
+        }
     }
 
     /// <summary>The predicted class of one sample: argmaxₖ aₖ (for a single output, 1 when a ≥ 0.5).</summary>
@@ -194,6 +216,12 @@ public sealed class Network
     public override string ToString() => string.Join(" → ", _layers.Select(l => l.Name));
 
     // ---- Training internals: used by Trainer; the workspace is sized to the largest batch seen. ----
+
+    /// <summary>The most floats an inference workspace may hold (64 MiB): larger batches are predicted in chunks.</summary>
+    internal const long WorkspaceBudget = 16L << 20;
+
+    /// <summary>Rows per inference chunk: as many as fit in <see cref="WorkspaceBudget"/>, at least 1.</summary>
+    internal int MaxWorkspaceRows { get; }
 
     internal Workspace WorkspaceFor(int batchSize)
     {
@@ -345,6 +373,9 @@ public sealed class Network
             GradientA = new float[capacity * maxWidth];
             GradientB = new float[capacity * maxWidth];
         }
+
+        /// <summary>Floats a workspace holds per batch row.</summary>
+        public static long FloatsPerRow(int[] widths) => widths.Sum(w => (long)w) + widths[^1] + 2L * widths.Max();
 
         public int Capacity { get; }
         public float[] Inputs { get; }

@@ -95,8 +95,6 @@ public sealed class Conv2D : IFusesActivation
         if (input.Height + 2 * Padding < KernelSize || input.Width + 2 * Padding < KernelSize)
             throw new ArgumentException($"{Name} has a kernel larger than its padded input ({input.Height + 2 * Padding}×{input.Width + 2 * Padding})");
         var geometry = new WindowGeometry(input.Channels, input.Height, input.Width, KernelSize, Stride, Padding);
-        if (_connected && geometry != _geometry)
-            throw new ArgumentException($"{Name} is already connected to input {_geometry.Channels}×{_geometry.Height}×{_geometry.Width}; a layer belongs to one network");
         long patches = (long)geometry.PatchSize * geometry.OutputPlane;
         if (patches > Array.MaxLength)
             throw new ArgumentException($"{Name} on {input} unfolds into {geometry.PatchSize}×{geometry.OutputPlane} values, more than an array holds");

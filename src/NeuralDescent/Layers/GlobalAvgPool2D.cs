@@ -22,10 +22,7 @@ public sealed class GlobalAvgPool2D : ILayer
     /// <inheritdoc />
     public Shape Connect(Shape input)
     {
-        int plane = input.Height * input.Width;
-        if (_plane != 0 && _plane != plane)
-            throw new ArgumentException($"{Name} is already connected to planes of {_plane} values; a layer belongs to one network");
-        _plane = plane;
+        _plane = input.Height * input.Width;
         _channels = input.Channels;
         return Shape.Features(input.Channels);
     }

@@ -49,8 +49,6 @@ public abstract class Pool2D : ILayer
         if ((input.Height - KernelSize) % Stride != 0 || (input.Width - KernelSize) % Stride != 0)
             throw new ArgumentException($"{Name} does not tile its input {input}: (side − {KernelSize}) must be a multiple of {Stride}");
         var geometry = new WindowGeometry(input.Channels, input.Height, input.Width, KernelSize, Stride, 0);
-        if (_connected && geometry != _geometry)
-            throw new ArgumentException($"{Name} is already connected to input {_geometry.Channels}×{_geometry.Height}×{_geometry.Width}; a layer belongs to one network");
         _geometry = geometry;
         _connected = true;
         return new Shape(input.Channels, geometry.OutputHeight, geometry.OutputWidth);

@@ -42,7 +42,7 @@ public static class Evaluator
         int outputs = network.OutputSize, classes = Math.Max(2, outputs);
         var confusion = new int[classes, classes];
         if (count == 0) return new EvaluationResult(0, 0, 0, 0) { Confusion = new ConfusionMatrix(confusion, 0), TopK = topK };
-        batchSize = Math.Min(batchSize, count);
+        batchSize = Math.Min(Math.Min(batchSize, count), network.MaxWorkspaceRows);
         Network.Workspace ws = network.WorkspaceFor(batchSize);
         int[] batchIndices = new int[batchSize];
         double lossSum = 0;

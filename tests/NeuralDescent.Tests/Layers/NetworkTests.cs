@@ -28,6 +28,22 @@ public class NetworkTests
     }
 
     [Fact]
+    public void Layer_CannotBelongToTwoNetworks()
+    {
+        var dense = new Dense(4, 3);
+        var first = new Network(1, dense, new ReLU());
+        float[] before = dense.Weights.Values.ToArray();
+        FluentActions.Invoking(() => new Network(2, dense, new Sigmoid()))
+            .Should().Throw<ArgumentException>().WithMessage("Layer 0 (Dense(4→3)) already belongs to another network*create a new layer*");
+        dense.Weights.Values.ToArray().Should().Equal(before, "the refused network did not re-initialize the layer");
+        first.Layers[0].Should().BeSameAs(dense);
+        // A network whose shapes do not chain claims none of its layers, so they can be used again.
+        var conv = new Conv2D(1, 2, 3);
+        FluentActions.Invoking(() => new Network(Shape.Image(1, 8, 8), conv, new Dense(72, 2))).Should().Throw<ArgumentException>();
+        new Network(Shape.Image(1, 6, 6), conv, new Flatten(), new Dense(32, 2)).OutputShape.Should().Be(Shape.Features(2));
+    }
+
+    [Fact]
     public void Sizes_FlowThroughElementwiseLayers()
     {
         var network = new Network(new Dense(784, 30), new Sigmoid(), new Dense(30, 10), new Softmax());
