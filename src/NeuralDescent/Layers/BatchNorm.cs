@@ -90,10 +90,7 @@ public sealed class BatchNorm : ILayer
     public Shape Connect(Shape input)
     {
         if (input.Channels != Features) throw new ArgumentException($"{Name} expects {Features} {(input.IsFeatures ? "features" : "channels")}");
-        int plane = input.Height * input.Width;
-        if (_plane != 0 && _plane != plane)
-            throw new ArgumentException($"{Name} is already connected to planes of {_plane} values; a layer belongs to one network");
-        _plane = plane;
+        _plane = input.Height * input.Width;
         return input;
     }
 
@@ -111,7 +108,6 @@ public sealed class BatchNorm : ILayer
     {
         int plane = Plane(), width = Features * plane;
         LayerGuard.CheckBatch(this, input.Length, width, output.Length, width, batchSize);
-        ReadOnlySpan<float> gamma = _gamma.Values, beta = _beta.Values;
         if (training)
         {
             long n = (long)batchSize * plane;
@@ -134,17 +130,14 @@ public sealed class BatchNorm : ILayer
                 runningMean[c] = (float)((1 - Momentum) * runningMean[c] + Momentum * mean);
                 runningVar[c] = (float)((1 - Momentum) * runningVar[c] + Momentum * (n > 1 ? variance * n / (n - 1) : variance));
             }
-            Normalize(input, output, batchSize, plane, _mean, _inverseStd, gamma, beta);
             _lastForwardTraining = true;
+            Normalize(input, output, batchSize, plane, training: true);
         }
         else
         {
             // Inference reads only the running statistics, so concurrent predictions share the layer safely.
-            Span<float> mean = Features <= 256 ? stackalloc float[Features] : new float[Features];
-            Span<float> inverseStd = Features <= 256 ? stackalloc float[Features] : new float[Features];
-            RunningInverseStd(mean, inverseStd);
-            Normalize(input, output, batchSize, plane, mean, inverseStd, gamma, beta);
             _lastForwardTraining = false;
+            Normalize(input, output, batchSize, plane, training: false);
         }
     }
 
@@ -154,24 +147,13 @@ public sealed class BatchNorm : ILayer
         int plane = Plane(), width = Features * plane;
         LayerGuard.CheckBatch(this, input.Length, width, outputGradient.Length, width, batchSize);
         if (!inputGradient.IsEmpty) LayerGuard.CheckBatch(this, inputGradient.Length, width, outputGradient.Length, width, batchSize);
-        Span<float> mean = Features <= 256 ? stackalloc float[Features] : new float[Features];
-        Span<float> inverseStd = Features <= 256 ? stackalloc float[Features] : new float[Features];
-        if (_lastForwardTraining)
-        {
-            _mean.CopyTo(mean);
-            _inverseStd.CopyTo(inverseStd);
-        }
-        else
-        {
-            RunningInverseStd(mean, inverseStd);
-        }
         Span<float> gammaGradient = _gamma.Gradient, betaGradient = _beta.Gradient;
         ReadOnlySpan<float> gamma = _gamma.Values;
         double n = (double)batchSize * plane;
         for (int c = 0; c < Features; c++)
         {
             double sumG = 0, sumGx = 0;
-            float mu = mean[c], r = inverseStd[c];
+            (float mu, float r) = Statistics(c, _lastForwardTraining);
             for (int s = 0; s < batchSize; s++)
             {
                 int offset = s * width + c * plane;
@@ -203,25 +185,21 @@ public sealed class BatchNorm : ILayer
     /// <inheritdoc />
     public override string ToString() => Name;
 
-    private void RunningInverseStd(Span<float> mean, Span<float> inverseStd)
-    {
-        ReadOnlySpan<float> runningMean = _runningMean.Values, runningVar = _runningVar.Values;
-        for (int c = 0; c < Features; c++)
-        {
-            mean[c] = runningMean[c];
-            inverseStd[c] = (float)(1.0 / Math.Sqrt(Math.Max(0f, runningVar[c]) + Epsilon));
-        }
-    }
+    /// <summary>μ and 1/√(σ² + ε) of feature <paramref name="c"/>: the last training batch's, or the running ones.</summary>
+    private (float Mean, float InverseStd) Statistics(int c, bool training)
+        => training ? (_mean[c], _inverseStd[c]) : (_runningMean.Values[c], (float)(1.0 / Math.Sqrt(Math.Max(0f, _runningVar.Values[c]) + Epsilon)));
 
-    private void Normalize(ReadOnlySpan<float> input, Span<float> output, int batchSize, int plane, ReadOnlySpan<float> mean, ReadOnlySpan<float> inverseStd, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta)
+    private void Normalize(ReadOnlySpan<float> input, Span<float> output, int batchSize, int plane, bool training)
     {
         int width = Features * plane;
-        for (int s = 0; s < batchSize; s++)
+        ReadOnlySpan<float> gamma = _gamma.Values, beta = _beta.Values;
+        for (int c = 0; c < Features; c++)
         {
-            for (int c = 0; c < Features; c++)
+            (float mean, float inverseStd) = Statistics(c, training);
+            float scale = gamma[c] * inverseStd, shift = beta[c] - mean * scale;
+            for (int s = 0; s < batchSize; s++)
             {
                 int offset = s * width + c * plane;
-                float scale = gamma[c] * inverseStd[c], shift = beta[c] - mean[c] * scale;
                 ReadOnlySpan<float> x = input.Slice(offset, plane);
                 Span<float> y = output.Slice(offset, plane);
                 for (int i = 0; i < plane; i++) y[i] = x[i] * scale + shift;
