@@ -4,7 +4,13 @@ using NeuralDescent.Benchmarks.Training;
 // Run all suites:      dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- --filter '*'
 // Run one suite:       dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- --filter '*Gemm*'
 // Phase profile:       dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- profile W1 2
+// Per layer:          dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- profile-layers W4 2
 // One GEMM:            dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- gemm nt 10000 128 784 2   (layout nn, nt or tn; m n k threads)
+if (args.Length >= 2 && args[0] == "profile-layers")
+{
+    NeuralDescent.Benchmarks.Probes.LayerProfile.Run(args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount);
+    return;
+}
 if (args.Length >= 3 && args[0] == "profile-fit")
 {
     FitProfile.Run(args[1], args[2], args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount);

@@ -29,6 +29,12 @@ internal sealed record Recipe(int[] Hidden, string Activation, string Cost, stri
     /// <summary>Linear warm-up epochs before the schedule.</summary>
     public double Warmup { get; init; }
 
+    /// <summary>
+    /// Output channels of the convolution blocks before the dense layers (empty for a plain perceptron): each block is a
+    /// 3×3 convolution with one pixel of padding, batch normalization, ReLU and 2×2 max pooling.
+    /// </summary>
+    public int[] Convolutions { get; init; } = [];
+
     /// <summary>Whether to standardize the inputs (a Standardize layer fitted on the training set).</summary>
     public bool Standardize { get; init; }
 
@@ -49,6 +55,11 @@ internal sealed record Recipe(int[] Hidden, string Activation, string Cost, stri
         {
             Optimizer = "nesterov", Dropout = 0.3f, Shift = 2, Schedule = "cosine", Warmup = 1, WeightDecay = 5e-5f,
         },
+        // Convolutions: two conv-BN-ReLU-pool blocks (32 and 64 channels), 3136-128-10 with dropout, ±2 px shifts, Adam with a cosine schedule.
+        ["cnn"] = new([128], "relu", "crossentropy", "default", 0.05f, 64, 15, 1)
+        {
+            Convolutions = [32, 64], Optimizer = "nesterov", WeightDecay = 5e-4f, Dropout = 0.25f, Shift = 2, Schedule = "cosine", Warmup = 1,
+        },
     };
 
     public static readonly string[] Activations = ["relu", "sigmoid", "tanh", "leakyrelu"];
@@ -58,7 +69,8 @@ internal sealed record Recipe(int[] Hidden, string Activation, string Cost, stri
     public static readonly string[] Schedules = ["constant", "cosine", "step"];
 
     public override string ToString() =>
-        $"784-{string.Join('-', Hidden)}-10, {Activation}, {Cost} cost, init {Init}, {Optimizer} η = {LearningRate}" +
+        (Convolutions.Length > 0 ? $"conv {string.Join('-', Convolutions)} (3×3, batch norm, ReLU, max-pool 2 each), " : "") +
+        $"{(Convolutions.Length > 0 ? "" : "784-")}{string.Join('-', Hidden)}-10, {Activation}, {Cost} cost, init {Init}, {Optimizer} η = {LearningRate}" +
         (WeightDecay > 0 ? $" λ = {WeightDecay}" : "") + $", batch {BatchSize}, {Epochs} epochs, seed {Seed}" +
         (Dropout > 0 ? $", dropout {Dropout}" : "") + (Shift > 0 ? $", shifts ±{Shift} px" : "") +
         (Schedule != "constant" ? $", {Schedule} schedule" : "") + (Warmup > 0 ? $" after {Warmup} warm-up epoch(s)" : "") +
@@ -109,6 +121,25 @@ internal sealed record Recipe(int[] Hidden, string Activation, string Cost, stri
         var layers = new List<ILayer>();
         int width = training.InputSize;
         if (Standardize) layers.Add(NeuralDescent.Layers.Standardize.Fit(training));
+        Shape input = Shape.Features(width);
+        if (Convolutions.Length > 0)
+        {
+            int side = (int)Math.Sqrt(width);
+            if (side * side != width) throw new InvalidOperationException($"Convolutions need square images; the data has {width} features per sample.");
+            input = Shape.Image(1, side, side);
+            int channels = 1;
+            foreach (int outChannels in Convolutions)
+            {
+                layers.Add(new Conv2D(channels, outChannels, 3, padding: 1));
+                layers.Add(new BatchNorm(outChannels));
+                layers.Add(new ReLU());
+                layers.Add(new MaxPool2D(2));
+                channels = outChannels;
+                side /= 2;
+            }
+            layers.Add(new Flatten());
+            width = channels * side * side;
+        }
         Initializer? init = Init switch
         {
             "default" => null,
@@ -136,6 +167,6 @@ internal sealed record Recipe(int[] Hidden, string Activation, string Cost, stri
         layers.Add(new Dense(width, classes, init));
         // Cross-entropy pairs with softmax (fused gradient a − y); the other costs with independent sigmoids, as in the tutorial.
         layers.Add(Cost == "crossentropy" ? new Softmax() : new Sigmoid());
-        return new Network(Seed, [.. layers]);
+        return new Network(Seed, input, [.. layers]);
     }
 }

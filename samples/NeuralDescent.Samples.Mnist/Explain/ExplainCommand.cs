@@ -18,14 +18,14 @@ namespace MnistSample.Explain;
 /// </summary>
 internal static class ExplainCommand
 {
-    private static readonly string[] Topics = ["curves", "weights", "saliency", "noise", "memorization", "landscape", "optimizers", "gradients", "all"];
+    private static readonly string[] Topics = ["curves", "weights", "saliency", "noise", "memorization", "landscape", "optimizers", "gradients", "filters", "all"];
 
     public static Command Create(Option<string?> dataOption)
     {
         var topic = new Argument<string>("topic") { Description = "What to explain: " + string.Join(", ", Topics) + "." };
         topic.AcceptOnlyFromAmong(Topics);
         var output = new Option<string>("--out") { Description = "Folder for the PNG files.", DefaultValueFactory = _ => Path.Combine("docs", "images") };
-        var command = new Command("explain", "Measure and draw the tutorial's lessons (learning curves, weights, saliency, noise, memorization, loss landscape, optimizer paths, gradients).") { topic, output };
+        var command = new Command("explain", "Measure and draw the tutorial's lessons (learning curves, weights, saliency, noise, memorization, loss landscape, optimizer paths, gradients, convolution filters).") { topic, output };
         command.SetAction(parse =>
         {
             string? directory = parse.GetValue(dataOption) ?? DataLocator.FindMnist();
@@ -60,6 +60,7 @@ internal static class ExplainCommand
             case "landscape": Landscape(mnist, outDir); break;
             case "optimizers": Optimizers(outDir); break;
             case "gradients": Gradients(mnist, outDir); break;
+            case "filters": Filters(mnist, outDir); break;
         }
     }
 
@@ -278,10 +279,45 @@ internal static class ExplainCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"first-layer gradient norm: sigmoid {sigmoid.Last.Health[0].GradientNorm:G3}, ReLU+He {relu.Last.Health[0].GradientNorm:G3}"));
     }
 
-    /// <summary>Lays 28×28 images out in a grid (one pixel of padding), each scaled to [0, 1] when asked.</summary>
-    private static double[,] Tiles(float[][] images, int columns, bool normalizeEach)
+    /// <summary>
+    /// A small convolutional network: its 16 first-layer 5×5 filters, and the saliency of four test digits through the
+    /// convolutions (∂ logit / ∂ pixel).
+    /// </summary>
+    private static void Filters(DataSplit mnist, string outDir)
     {
-        const int side = 28, pad = 2;
+        var first = new Conv2D(1, 16, 5, padding: 2);
+        var network = new Network(1, Shape.Image(1, 28, 28),
+            first, new ReLU(), new MaxPool2D(2), new Conv2D(16, 32, 3, padding: 1), new ReLU(), new MaxPool2D(2),
+            new Flatten(), new Dense(32 * 7 * 7, 10), new Softmax());
+        TrainingHistory h = new Trainer(new CrossEntropyCost(), new Adam(2e-3f), new TrainerOptions { Epochs = 2, BatchSize = 64, Seed = 1 }).Fit(network, mnist);
+        float[][] filters = Enumerable.Range(0, 16).Select(f => first.Weights.Values.Slice(f * 25, 25).ToArray()).ToArray();
+        var plot = new ScottPlot.Plot();
+        var heatmap = plot.Add.Heatmap(Tiles(filters, columns: 8, normalizeEach: true, side: 5, pad: 1));
+        heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
+        plot.Title($"Conv2D(1→16, 5×5), {h.Last!.TestAccuracy:P2} test after 2 epochs: the 16 first-layer filters");
+        plot.HideAxesAndGrid();
+        Save(plot, outDir, "filters.png", 800, 260);
+
+        var tiles = new List<float[]>();
+        for (int i = 0; i < 4; i++)
+        {
+            var x = new float[784];
+            mnist.Test.CopyInput(i, x);
+            tiles.Add(x);
+            tiles.Add(Saliency.Compute(network, x, mnist.Test.GetLabel(i)).Select(Math.Abs).ToArray());
+        }
+        var saliency = new ScottPlot.Plot();
+        var map = saliency.Add.Heatmap(Tiles([.. tiles], columns: 4, normalizeEach: true));
+        map.Colormap = new ScottPlot.Colormaps.Inferno();
+        saliency.Title("Through the convolutions: each digit, then |∂ logit / ∂ pixel|");
+        saliency.HideAxesAndGrid();
+        Save(saliency, outDir, "saliency-cnn.png", 760, 420);
+        Console.WriteLine($"Test accuracy after 2 epochs: {h.Last!.TestAccuracy:P2}. Each filter tile is one 5×5 kernel (scaled per tile): unlike a dense unit's 784 weights, a filter sees one small patch and is applied at every position of the image.");
+    }
+
+    /// <summary>Lays square images of <paramref name="side"/> × <paramref name="side"/> out in a grid (<paramref name="pad"/> pixels between them), each scaled to [0, 1] when asked.</summary>
+    private static double[,] Tiles(float[][] images, int columns, bool normalizeEach, int side = 28, int pad = 2)
+    {
         int rows = (images.Length + columns - 1) / columns;
         var grid = new double[rows * (side + pad) - pad, columns * (side + pad) - pad];
         for (int t = 0; t < images.Length; t++)
