@@ -165,50 +165,72 @@ internal static unsafe partial class MatrixKernels
                     {
                         PackA(transposeA, pa0, lda, ic, mc, pc, kc, kcp, packedA);
                     }
-                    for (int jr = 0; jr < n; jr += Nr)
+                    for (int jr = 0; jr < n;)
                     {
                         int nr = Math.Min(Nr, n - jr);
                         float* bPanel = packedB + (jr / Nr) * Nr * kcp;
                         float* epilogue = last && bias != null ? bias + jr : null;
                         bool rectify = last && relu;
-                        for (int ir = 0; ir < mc; ir += Mr)
+                        // With AVX-512, pairs of packed 6-row panels go through a Vector512 kernel: 12×32 over two
+                        // full B panels at once (24 accumulators, half the broadcasts per FMA), else 12×16.
+                        bool pairB = wide && jr + 2 * Nr <= n;
+                        int ir = 0;
+                        if (wide && nr == Nr)
                         {
-                            if (wide && nr == Nr && ir + 2 * Mr <= mc)
+                            for (; ir + 2 * Mr <= mc; ir += 2 * Mr)
                             {
                                 float* pair = packedA + (ir / Mr) * Mr * kcp;
-                                Kernel12x16Vector512(kcp, pair, pair + Mr * kcp, bPanel, pc0 + (long)(ic + ir) * ldc + jr, ldc, acc, epilogue, rectify);
-                                ir += Mr; // the loop adds the second panel's Mr
-                                continue;
+                                float* cTile = pc0 + (long)(ic + ir) * ldc + jr;
+                                if (pairB) Kernel12x32Vector512(kcp, pair, pair + Mr * kcp, bPanel, bPanel + Nr * kcp, cTile, ldc, acc, epilogue, rectify);
+                                else Kernel12x16Vector512(kcp, pair, pair + Mr * kcp, bPanel, cTile, ldc, acc, epilogue, rectify);
                             }
-                            int mr = Math.Min(Mr, mc - ir);
-                            float* cTile = pc0 + (long)(ic + ir) * ldc + jr;
-                            float* cTarget = nr == Nr ? cTile : tile;
-                            int ldTarget = nr == Nr ? ldc : Nr;
-                            bool accTarget = nr == Nr && acc;
-                            if (inPlaceA && mr == Mr)
-                            {
-                                if (transposeA)
-                                    Kernel6x16(kcp, pa0 + (long)pc * lda + ic + ir, lda, bPanel, cTarget, ldTarget, accTarget, nr == Nr ? epilogue : null, nr == Nr && rectify);
-                                else
-                                    KernelRows6x16(kcp, pa0 + (long)(ic + ir) * lda + pc, lda, bPanel, cTarget, ldTarget, accTarget, nr == Nr ? epilogue : null, nr == Nr && rectify);
-                            }
-                            else
-                            {
-                                float* aPanel = packedA + (inPlaceA ? 0 : (ir / Mr) * Mr * kcp);
-                                if (mr == Mr && nr == Nr)
-                                {
-                                    Kernel6x16(kcp, aPanel, Mr, bPanel, cTile, ldc, acc, epilogue, rectify);
-                                    continue;
-                                }
-                                Kernel6x16(kcp, aPanel, Mr, bPanel, tile, Nr, false, null, false);
-                                MergeTile(tile, cTile, ldc, mr, nr, acc, epilogue, rectify);
-                                continue;
-                            }
-                            if (nr != Nr) MergeTile(tile, cTile, ldc, mr, nr, acc, epilogue, rectify);
                         }
+                        PanelRows(ir, mc, nr, kcp, transposeA, inPlaceA, pa0, lda, pc, ic, packedA, bPanel, pc0 + jr, ldc, acc, epilogue, rectify, tile);
+                        if (pairB)
+                        {
+                            // The second panel's rows the 12×32 kernel did not cover.
+                            PanelRows(ir, mc, Nr, kcp, transposeA, inPlaceA, pa0, lda, pc, ic, packedA, bPanel + Nr * kcp, pc0 + jr + Nr, ldc, acc,
+                                epilogue == null ? null : epilogue + Nr, rectify, tile);
+                        }
+                        jr += pairB ? 2 * Nr : Nr;
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>Rows <paramref name="ir0"/>..mc of one 16-column B panel through the 6×16 kernels (edge tiles via a scratch tile).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PanelRows(int ir0, int mc, int nr, int kcp, bool transposeA, bool inPlaceA, float* pa0, int lda, int pc, int ic,
+        float* packedA, float* bPanel, float* cColumn, int ldc, bool acc, float* epilogue, bool rectify, float* tile)
+    {
+        for (int ir = ir0; ir < mc; ir += Mr)
+        {
+            int mr = Math.Min(Mr, mc - ir);
+            float* cTile = cColumn + (long)(ic + ir) * ldc;
+            float* cTarget = nr == Nr ? cTile : tile;
+            int ldTarget = nr == Nr ? ldc : Nr;
+            bool accTarget = nr == Nr && acc;
+            if (inPlaceA && mr == Mr)
+            {
+                if (transposeA)
+                    Kernel6x16(kcp, pa0 + (long)pc * lda + ic + ir, lda, bPanel, cTarget, ldTarget, accTarget, nr == Nr ? epilogue : null, nr == Nr && rectify);
+                else
+                    KernelRows6x16(kcp, pa0 + (long)(ic + ir) * lda + pc, lda, bPanel, cTarget, ldTarget, accTarget, nr == Nr ? epilogue : null, nr == Nr && rectify);
+            }
+            else
+            {
+                float* aPanel = packedA + (inPlaceA ? 0 : (ir / Mr) * Mr * kcp);
+                if (mr == Mr && nr == Nr)
+                {
+                    Kernel6x16(kcp, aPanel, Mr, bPanel, cTile, ldc, acc, epilogue, rectify);
+                    continue;
+                }
+                Kernel6x16(kcp, aPanel, Mr, bPanel, tile, Nr, false, null, false);
+                MergeTile(tile, cTile, ldc, mr, nr, acc, epilogue, rectify);
+                continue;
+            }
+            if (nr != Nr) MergeTile(tile, cTile, ldc, mr, nr, acc, epilogue, rectify);
         }
     }
 
@@ -487,6 +509,54 @@ internal static unsafe partial class MatrixKernels
         Store512(c, accumulate, bias, relu, c9); c += ldc;
         Store512(c, accumulate, bias, relu, c10); c += ldc;
         Store512(c, accumulate, bias, relu, c11);
+    }
+
+    /// <summary>
+    /// The 12×32 tile for AVX-512: C[0..12, 0..32] (+)= Σₚ A(r, p) · [b0 | b1][p, j], rows from packed panels
+    /// <paramref name="a0"/> and <paramref name="a1"/> (stride 6), columns from two consecutive packed B panels; per k two
+    /// Vector512 B loads, twelve broadcasts and 24 FMAs. Each element is summed over p in the same order as in the
+    /// 12×16 and 6×16 kernels, so all three give bitwise-equal results.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel12x32Vector512(int kc, float* a0, float* a1, float* b0, float* b1, float* c, int ldc, bool accumulate, float* bias, bool relu)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        Vector512<float> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
+        Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default;
+        Vector512<float> d6 = default, d7 = default, d8 = default, d9 = default, d10 = default, d11 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> u = Vector512.Load(b0), v = Vector512.Load(b1), a;
+            a = Vector512.Create(a0[0]); c0 = Vector512.FusedMultiplyAdd(a, u, c0); d0 = Vector512.FusedMultiplyAdd(a, v, d0);
+            a = Vector512.Create(a0[1]); c1 = Vector512.FusedMultiplyAdd(a, u, c1); d1 = Vector512.FusedMultiplyAdd(a, v, d1);
+            a = Vector512.Create(a0[2]); c2 = Vector512.FusedMultiplyAdd(a, u, c2); d2 = Vector512.FusedMultiplyAdd(a, v, d2);
+            a = Vector512.Create(a0[3]); c3 = Vector512.FusedMultiplyAdd(a, u, c3); d3 = Vector512.FusedMultiplyAdd(a, v, d3);
+            a = Vector512.Create(a0[4]); c4 = Vector512.FusedMultiplyAdd(a, u, c4); d4 = Vector512.FusedMultiplyAdd(a, v, d4);
+            a = Vector512.Create(a0[5]); c5 = Vector512.FusedMultiplyAdd(a, u, c5); d5 = Vector512.FusedMultiplyAdd(a, v, d5);
+            a = Vector512.Create(a1[0]); c6 = Vector512.FusedMultiplyAdd(a, u, c6); d6 = Vector512.FusedMultiplyAdd(a, v, d6);
+            a = Vector512.Create(a1[1]); c7 = Vector512.FusedMultiplyAdd(a, u, c7); d7 = Vector512.FusedMultiplyAdd(a, v, d7);
+            a = Vector512.Create(a1[2]); c8 = Vector512.FusedMultiplyAdd(a, u, c8); d8 = Vector512.FusedMultiplyAdd(a, v, d8);
+            a = Vector512.Create(a1[3]); c9 = Vector512.FusedMultiplyAdd(a, u, c9); d9 = Vector512.FusedMultiplyAdd(a, v, d9);
+            a = Vector512.Create(a1[4]); c10 = Vector512.FusedMultiplyAdd(a, u, c10); d10 = Vector512.FusedMultiplyAdd(a, v, d10);
+            a = Vector512.Create(a1[5]); c11 = Vector512.FusedMultiplyAdd(a, u, c11); d11 = Vector512.FusedMultiplyAdd(a, v, d11);
+            a0 += 6;
+            a1 += 6;
+            b0 += 16;
+            b1 += 16;
+        }
+        float* bias1 = bias == null ? null : bias + 16;
+        Store512(c, accumulate, bias, relu, c0); Store512(c + 16, accumulate, bias1, relu, d0); c += ldc;
+        Store512(c, accumulate, bias, relu, c1); Store512(c + 16, accumulate, bias1, relu, d1); c += ldc;
+        Store512(c, accumulate, bias, relu, c2); Store512(c + 16, accumulate, bias1, relu, d2); c += ldc;
+        Store512(c, accumulate, bias, relu, c3); Store512(c + 16, accumulate, bias1, relu, d3); c += ldc;
+        Store512(c, accumulate, bias, relu, c4); Store512(c + 16, accumulate, bias1, relu, d4); c += ldc;
+        Store512(c, accumulate, bias, relu, c5); Store512(c + 16, accumulate, bias1, relu, d5); c += ldc;
+        Store512(c, accumulate, bias, relu, c6); Store512(c + 16, accumulate, bias1, relu, d6); c += ldc;
+        Store512(c, accumulate, bias, relu, c7); Store512(c + 16, accumulate, bias1, relu, d7); c += ldc;
+        Store512(c, accumulate, bias, relu, c8); Store512(c + 16, accumulate, bias1, relu, d8); c += ldc;
+        Store512(c, accumulate, bias, relu, c9); Store512(c + 16, accumulate, bias1, relu, d9); c += ldc;
+        Store512(c, accumulate, bias, relu, c10); Store512(c + 16, accumulate, bias1, relu, d10); c += ldc;
+        Store512(c, accumulate, bias, relu, c11); Store512(c + 16, accumulate, bias1, relu, d11);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -136,7 +136,7 @@ public class MatrixKernelTests
         try
         {
             MatrixKernels.Vector512Enabled = true;
-            foreach ((int m, int n, int k) in new[] { (12, 16, 4), (13, 33, 7), (30, 20, 260), (25, 17, 16) })
+            foreach ((int m, int n, int k) in new[] { (12, 16, 4), (13, 33, 7), (30, 20, 260), (25, 17, 16), (19, 48, 9), (40, 70, 33) })
             foreach (bool ta in new[] { false, true })
             foreach (bool tb in new[] { false, true })
                 CompareWithReference(ta, tb, m, n, k, accumulate: k % 2 == 0, pad: 1);
@@ -154,7 +154,7 @@ public class MatrixKernelTests
         bool saved = MatrixKernels.Vector512Enabled;
         try
         {
-            foreach ((int m, int n, int k) in new[] { (12, 16, 4), (30, 33, 260), (64, 128, 784), (1030, 20, 36) })
+            foreach ((int m, int n, int k) in new[] { (12, 16, 4), (30, 33, 260), (64, 128, 784), (1030, 20, 36), (19, 48, 9), (40, 70, 33) })
             foreach (bool ta in new[] { false, true })
             foreach (bool tb in new[] { false, true })
             {
