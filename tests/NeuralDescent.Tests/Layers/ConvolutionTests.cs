@@ -120,8 +120,18 @@ public sealed class ConvolutionTests : IDisposable
         new Conv2D(6, 8, 3), new ReLU(), new Dropout(0.25f), new AvgPool2D(2),
         new Flatten(), new Dense(8 * 2 * 2, 16), new BatchNorm(16), new ReLU(), new Dense(16, 4), new Softmax());
 
-    [Fact]
-    public void SmallCnn_Learns_AndIsBitwiseTheSameFor1_2And3Threads()
+    /// <summary>The other layers: strided and padded convolutions, global average pooling, batch norm on features.</summary>
+    private static Network GlobalPoolCnn(int seed) => new(seed, Shape.Image(1, 12, 12),
+        new Conv2D(1, 8, 3, stride: 2, padding: 1), new BatchNorm(8), new LeakyReLU(0.1f), new Conv2D(8, 12, 3, padding: 1), new ReLU(),
+        new GlobalAvgPool2D(), new BatchNorm(12), new Dense(12, 4), new Softmax());
+
+    public static TheoryData<string> Cnns() => new() { "small", "global-pool" };
+
+    private static Network Cnn(string name, int seed) => name == "small" ? SmallCnn(seed) : GlobalPoolCnn(seed);
+
+    [Theory]
+    [MemberData(nameof(Cnns))]
+    public void Cnn_Learns_AndIsBitwiseTheSameFor1_2And3Threads(string name)
     {
         Dataset train = Images(512, 1), test = Images(256, 2);
         int saved = ComputeOptions.ThreadCount;
@@ -132,7 +142,7 @@ public sealed class ConvolutionTests : IDisposable
             foreach (int threads in new[] { 1, 2, 3 })
             {
                 ComputeOptions.ThreadCount = threads;
-                Network network = SmallCnn(7);
+                Network network = Cnn(name, 7);
                 var trainer = new Trainer(new CrossEntropyCost(), new Adam(0.01f), new TrainerOptions { Epochs = 4, BatchSize = 32, Seed = 3 });
                 TrainingHistory history = trainer.Fit(network, train, test);
                 accuracy = history.Epochs[^1].TestAccuracy!.Value;
@@ -144,15 +154,16 @@ public sealed class ConvolutionTests : IDisposable
         {
             ComputeOptions.ThreadCount = saved;
         }
-        accuracy.Should().BeGreaterThan(0.9, "the quadrant of a bright blob is easy for a CNN");
+        accuracy.Should().BeGreaterThan(name == "small" ? 0.9 : 0.6, "the quadrant of a bright blob is easy for a CNN (global pooling discards where it is, so less so)");
         weights[1].Should().Equal(weights[0]);
         weights[2].Should().Equal(weights[0]);
     }
 
-    [Fact]
-    public void CnnTrainingStep_AllocatesNothingAfterTheFirst()
+    [Theory]
+    [MemberData(nameof(Cnns))]
+    public void CnnTrainingStep_AllocatesNothingAfterTheFirst(string name)
     {
-        Network network = SmallCnn(1);
+        Network network = Cnn(name, 1);
         var trainer = new Trainer(new CrossEntropyCost(), new Momentum(0.01f, 0.9f));
         float[] x = Rand.Floats(16 * 144, 3, 0f, 1f);
         float[] t = new float[16 * 4];
