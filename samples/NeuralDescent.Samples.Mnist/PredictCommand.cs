@@ -17,8 +17,8 @@ internal static class PredictCommand
         var idx = new Option<string?>("--idx") { Description = "An IDX image file (raw or .gz), e.g. data/mnist/t10k-images-idx3-ubyte.gz." };
         var index = new Option<int>("--index") { Description = "First image of the IDX file to classify.", DefaultValueFactory = _ => 0 };
         var count = new Option<int>("--count") { Description = "How many IDX images to classify.", DefaultValueFactory = _ => 10 };
-        index.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--index must be ≥ 0."); });
-        count.Validators.Add(r => { if (r.GetValueOrDefault<int>() <= 0) r.AddError("--count must be positive."); });
+        index.Require(v => v >= 0, v => $"--index must be ≥ 0, got {v}.");
+        count.Require(v => v > 0, v => $"--count must be positive, got {v}.");
         var command = new Command("predict", "Classify digits with a saved model.") { model, image, idx, index, count };
         command.Validators.Add(r =>
         {

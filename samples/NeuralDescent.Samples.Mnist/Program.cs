@@ -12,4 +12,20 @@ if (parsed.Errors.Count > 0)
     Console.Error.WriteLine("Run with --help to see the options.");
     return ExitCodes.BadInput;
 }
-return await parsed.InvokeAsync();
+try
+{
+    return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException or NotSupportedException or OutOfMemoryException)
+{
+    // Bad input that got past the parser (a network too large for memory, an unreadable file): one line, no stack trace.
+    Console.Error.WriteLine($"error: {e.Message}");
+    return ExitCodes.BadInput;
+}
+#pragma warning disable CA1031 // The last resort of a command-line program: report any other failure in one line too.
+catch (Exception e)
+#pragma warning restore CA1031
+{
+    Console.Error.WriteLine($"error: {e.GetType().Name}: {e.Message}");
+    return ExitCodes.Failure;
+}

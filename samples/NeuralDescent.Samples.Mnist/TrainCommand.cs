@@ -35,21 +35,17 @@ internal static class TrainCommand
         schedule.AcceptOnlyFromAmong(Recipe.Schedules);
         var warmup = new Option<double?>("--warmup") { Description = "Linear learning-rate warm-up, in epochs (0 = off)." };
         var standardize = new Option<bool?>("--standardize") { Description = "Standardize inputs with a layer fitted on the training set." };
-        weightDecay.Validators.Add(r => { if (r.GetValueOrDefault<float?>() is float v && !(v >= 0 && float.IsFinite(v))) r.AddError($"--weight-decay must be ≥ 0, got {v}."); });
-        dropout.Validators.Add(r => { if (r.GetValueOrDefault<float?>() is float v && !(v >= 0 && v < 1)) r.AddError($"--dropout must be in [0, 1), got {v}."); });
-        shift.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is int v && (v < 0 || v > 27)) r.AddError($"--shift must be between 0 and 27, got {v}."); });
-        warmup.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is double v && !(v >= 0 && double.IsFinite(v))) r.AddError($"--warmup must be ≥ 0, got {v}."); });
+        weightDecay.Require(v => v >= 0 && float.IsFinite(v!.Value), v => $"--weight-decay must be ≥ 0, got {v}.");
+        dropout.Require(v => v >= 0 && v < 1, v => $"--dropout must be in [0, 1), got {v}.");
+        shift.Require(v => v >= 0 && v <= 27, v => $"--shift must be between 0 and 27, got {v}.");
+        warmup.Require(v => v >= 0 && double.IsFinite(v!.Value), v => $"--warmup must be ≥ 0, got {v}.");
         var save = new Option<string?>("--save") { Description = "After training, save the model to this file (safetensors, written atomically)." };
         var data = new Option<string?>("--data", "-d") { Recursive = true, Description = "Folder with the four MNIST IDX files (raw or .gz). Default: the repository's data/mnist." };
 
-        learningRate.Validators.Add(r => { if (r.GetValueOrDefault<float?>() is float v && !(v > 0 && float.IsFinite(v))) r.AddError($"--learning-rate must be a positive number, got {v}."); });
-        batchSize.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is int v && v <= 0) r.AddError($"--batch-size must be positive, got {v}."); });
-        epochs.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is int v && v <= 0) r.AddError($"--epochs must be positive, got {v}."); });
-        layers.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<string?>() is string text && ParseLayers(text) is null)
-                r.AddError($"--layers must be positive integers separated by commas, got '{text}'.");
-        });
+        learningRate.Require(v => v > 0 && float.IsFinite(v!.Value), v => $"--learning-rate must be a positive number, got {v}.");
+        batchSize.Require(v => v > 0, v => $"--batch-size must be positive, got {v}.");
+        epochs.Require(v => v > 0, v => $"--epochs must be positive, got {v}.");
+        layers.Require(text => ParseLayers(text!) is not null, text => $"--layers must be positive integers separated by commas, got '{text}'.");
 
         var root = new RootCommand("Train a neural network on MNIST with NeuralDescent and report what it learned.")
         {

@@ -183,11 +183,21 @@ public sealed class Network
     /// <summary>The predicted class of one sample: argmaxₖ aₖ (for a single output, 1 when a ≥ 0.5).</summary>
     /// <param name="input">The sample's features.</param>
     /// <returns>The class index.</returns>
+    /// <exception cref="ArgumentException">The input has the wrong length, or the outputs are not finite (a NaN or infinite input or weight): no class can be picked.</exception>
     public int Classify(ReadOnlySpan<float> input)
     {
         Span<float> output = OutputSize <= 256 ? stackalloc float[OutputSize] : new float[OutputSize];
         Predict(input, output);
+        if (!TensorPrimitives.IsFiniteAll(output)) ThrowNotFinite(output);
         return ArgMax(output);
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowNotFinite(ReadOnlySpan<float> output)
+    {
+        int bad = 0;
+        while (float.IsFinite(output[bad])) bad++;
+        throw new ArgumentException($"The network's output {bad} is {output[bad]}, so no class can be picked; check the input for NaN or infinite values.");
     }
 
     /// <summary>Hands the trainer's dropout stream to every layer that draws random numbers during training.</summary>

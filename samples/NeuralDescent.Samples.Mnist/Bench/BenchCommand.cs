@@ -19,8 +19,8 @@ internal static class BenchCommand
         workloads.AcceptOnlyFromAmong("W1", "W2", "W3", "W4", "I", "all");
         var epochs = new Option<int>("--epochs", "-e") { Description = "Timed epochs per workload (after a warm-up).", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads", "-t") { Description = "Kernel threads (ComputeOptions.ThreadCount).", DefaultValueFactory = _ => Environment.ProcessorCount };
-        epochs.Validators.Add(r => { if (r.GetValueOrDefault<int>() <= 0) r.AddError("--epochs must be positive."); });
-        threads.Validators.Add(r => { int t = r.GetValueOrDefault<int>(); if (t < 1 || t > 64) r.AddError("--threads must be between 1 and 64."); });
+        epochs.Require(v => v > 0, v => $"--epochs must be positive, got {v}.");
+        threads.Require(t => t >= 1 && t <= 64, t => $"--threads must be between 1 and 64, got {t}.");
         var command = new Command("bench", "Time the reference workloads W1-W4 and inference I1/I2/I4 through the public API.") { workloads, epochs, threads };
         command.SetAction(parse => Run(parse.GetValue(workloads)!, parse.GetValue(epochs), parse.GetValue(threads), parse.GetValue(dataOption)));
         return command;

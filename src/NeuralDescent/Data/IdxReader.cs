@@ -26,7 +26,7 @@ public static class IdxReader
     public static IdxFile Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using FileStream file = new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        using FileStream file = IO.ReadableFile.Open(path);
         return Read(file, path);
     }
 

@@ -48,7 +48,14 @@ public sealed class Conv2D : IFusesActivation
         Stride = stride;
         Padding = padding;
         Initializer = initializer;
-        _weights = new Parameter("weight", outputChannels, inputChannels, kernelSize, kernelSize);
+        try
+        {
+            _weights = new Parameter("weight", outputChannels, inputChannels, kernelSize, kernelSize);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"Conv2D({inputChannels}→{outputChannels}, {kernelSize}×{kernelSize}): {e.Message}", nameof(outputChannels), e);
+        }
         _biases = new Parameter("bias", outputChannels);
         _parameters = [_weights, _biases];
     }

@@ -30,7 +30,14 @@ public sealed class Dense : IFusesActivation
         InputSize = inputSize;
         OutputSize = outputSize;
         Initializer = initializer;
-        _weights = new Parameter("weight", outputSize, inputSize);
+        try
+        {
+            _weights = new Parameter("weight", outputSize, inputSize);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"Dense({inputSize}→{outputSize}): {e.Message}", nameof(outputSize), e);
+        }
         _biases = new Parameter("bias", 1, outputSize);
         _parameters = [_weights, _biases];
     }

@@ -49,6 +49,7 @@ public static class ModelFile
     /// <param name="path">The file.</param>
     /// <returns>The network, with the saved weights.</returns>
     /// <exception cref="InvalidDataException">The file is not a valid model: a bad header length, invalid JSON or UTF-8, an unknown dtype, offsets that overlap, leave gaps or run past the end, duplicate names, a missing or unknown architecture, layer types not registered with <see cref="LayerRegistry"/>, tensors whose shapes do not match it, or non-finite weights. The message names the file and the problem.</exception>
+    /// <exception cref="IOException">The path is a directory, does not exist (<see cref="FileNotFoundException"/>) or cannot be read.</exception>
     public static Network Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);

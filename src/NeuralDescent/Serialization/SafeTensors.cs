@@ -82,7 +82,7 @@ internal static class SafeTensors
     /// <summary>Reads and validates a whole file: its tensors (in offset order) and metadata.</summary>
     public static (List<Tensor> Tensors, Dictionary<string, string> Metadata) Read(string path)
     {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        using FileStream file = IO.ReadableFile.Open(path);
         return Read(file, path);
     }
 
