@@ -18,8 +18,13 @@ namespace NeuralDescent;
 /// <para>A layer belongs to one network: building a second network with it is an <see cref="ArgumentException"/>.</para>
 /// <para>Activation and gradient buffers are allocated once per batch capacity and reused, so forward and backward
 /// passes allocate nothing after the first batch. <see cref="PredictBatch"/> runs a large batch in chunks that keep
-/// those buffers within 64 MiB (a convolutional network's activations take tens of kilobytes per sample). A network is
-/// not thread-safe: use one per thread.</para>
+/// those buffers within 64 MiB (a convolutional network's activations take tens of kilobytes per sample).</para>
+/// <para>Thread safety: <see cref="Predict(ReadOnlySpan{float}, Span{float})"/>, <see cref="PredictBatch"/>,
+/// <see cref="Classify"/> and <c>Metrics.Evaluator.Evaluate</c> may run on many threads at once (each call takes its own
+/// buffers from a pool, so one shared network can serve a web application) and give bitwise the results of serial calls.
+/// Training (<c>Trainer</c>, and the diagnostics that compute gradients) runs on one thread at a time; a prediction from
+/// another thread while it trains, or a second trainer, is refused with an <see cref="InvalidOperationException"/>.
+/// Building the network and <see cref="Initialize"/> are not thread-safe.</para>
 /// </remarks>
 public sealed class Network
 {
@@ -32,8 +37,9 @@ public sealed class Network
     private readonly Parameter[] _parameters;
     private readonly StateTensor[] _state;
     private readonly bool[] _fusedWithNext;
+    private readonly Kernels.Common.ScratchPool<Workspace> _inference = new();
     private Workspace? _training;
-    private Workspace? _single;
+    private int _trainingThread;
 
     /// <summary>Builds a network and initializes it with seed 0; the input shape is the first layer's.</summary>
     /// <param name="layers">The layers in order.</param>
@@ -156,8 +162,15 @@ public sealed class Network
     {
         CheckLength(input.Length, InputSize, nameof(input), "input sample");
         CheckLength(output.Length, OutputSize, nameof(output), "output sample");
-        _single ??= new Workspace(_widths, 1);
-        ForwardInto(_single, input, 1, training: false).CopyTo(output);
+        Workspace ws = RentInference(1);
+        try
+        {
+            ForwardInto(ws, input, 1, training: false).CopyTo(output);
+        }
+        finally
+        {
+            _inference.Return(ws);
+        }
     }
 
     /// <summary>The outputs for a batch of samples, row-major (batchSize × <see cref="OutputSize"/>).</summary>
@@ -172,11 +185,18 @@ public sealed class Network
         CheckBatchLength(outputs.Length, batchSize, OutputSize, nameof(outputs), "outputs");
         // Large batches run in chunks, so the activations of a convolutional network stay within WorkspaceBudget.
         int chunk = Math.Min(batchSize, MaxWorkspaceRows);
-        Workspace ws = WorkspaceFor(chunk);
-        for (int start = 0; start < batchSize; start += chunk)
+        Workspace ws = RentInference(chunk);
+        try
         {
-            int b = Math.Min(chunk, batchSize - start);
-            ForwardInto(ws, inputs.Slice(start * InputSize, b * InputSize), b, training: false).CopyTo(outputs.Slice(start * OutputSize, b * OutputSize));
+            for (int start = 0; start < batchSize; start += chunk)
+            {
+                int b = Math.Min(chunk, batchSize - start);
+                ForwardInto(ws, inputs.Slice(start * InputSize, b * InputSize), b, training: false).CopyTo(outputs.Slice(start * OutputSize, b * OutputSize));
+            }
+        }
+        finally
+        {
+            _inference.Return(ws);
         }
     }
 
@@ -232,6 +252,39 @@ public sealed class Network
 
     /// <summary>Rows per inference chunk: as many as fit in <see cref="WorkspaceBudget"/>, at least 1.</summary>
     internal int MaxWorkspaceRows { get; }
+
+    /// <summary>
+    /// An inference workspace of at least <paramref name="rows"/> rows for this call alone (return it to
+    /// <see cref="ReturnInference"/>): concurrent predictions each get their own. Refused while another thread trains.
+    /// </summary>
+    internal Workspace RentInference(int rows)
+    {
+        int trainer = Volatile.Read(ref _trainingThread);
+        if (trainer != 0 && trainer != Environment.CurrentManagedThreadId)
+            throw new InvalidOperationException("The network is being trained on another thread, so its weights are changing; predict after training ends, or from a copy (ModelFile.Save, then Load).");
+        Workspace? ws = _inference.TryRent();
+        return ws is not null && ws.Capacity >= rows ? ws : new Workspace(_widths, rows);
+    }
+
+    internal void ReturnInference(Workspace ws) => _inference.Return(ws);
+
+    /// <summary>Marks the calling thread as the one training the network until the returned scope ends; a second trainer is refused.</summary>
+    internal TrainingScope BeginTraining()
+    {
+        int current = Environment.CurrentManagedThreadId;
+        int owner = Interlocked.CompareExchange(ref _trainingThread, current, 0);
+        if (owner != 0 && owner != current)
+            throw new InvalidOperationException("The network is already being trained on another thread; one network trains on one thread at a time.");
+        return new TrainingScope(this, owner == 0);
+    }
+
+    internal readonly struct TrainingScope(Network network, bool outermost) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (outermost) Volatile.Write(ref network._trainingThread, 0);
+        }
+    }
 
     internal Workspace WorkspaceFor(int batchSize)
     {

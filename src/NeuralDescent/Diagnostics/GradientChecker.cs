@@ -43,6 +43,7 @@ public static class GradientChecker
         if (!(step > 0)) throw new ArgumentOutOfRangeException(nameof(step), step, "The step h must be positive.");
         network.CheckDataset(data);
         int b = Math.Min(samples, data.Count);
+        using Network.TrainingScope scope = network.BeginTraining(); // writes the gradients: not alongside training
         Network.Workspace ws = network.WorkspaceFor(b);
         int[] indices = Enumerable.Range(0, b).ToArray();
         Span<float> inputs = ws.Inputs.AsSpan(0, b * network.InputSize);

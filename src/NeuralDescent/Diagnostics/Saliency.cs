@@ -22,6 +22,7 @@ public static class Saliency
             throw new ArgumentException($"Expected an input of {network.InputSize} values but got {input.Length}.", nameof(input));
         ArgumentOutOfRangeException.ThrowIfNegative(classIndex);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(classIndex, network.OutputSize);
+        using Network.TrainingScope scope = network.BeginTraining(); // writes the gradients: not alongside training
         Network.Workspace ws = network.WorkspaceFor(1);
         Span<float> inputs = ws.Inputs.AsSpan(0, input.Length);
         input.CopyTo(inputs);

@@ -34,6 +34,7 @@ public static class WeightImportanceAnalysis
         IReadOnlyList<Parameter> parameters = network.Parameters;
         float[][] sums = parameters.Select(p => new float[p.Length]).ToArray();
         batchSize = Math.Min(batchSize, Math.Max(1, data.Count));
+        using Network.TrainingScope scope = network.BeginTraining(); // writes the gradients: not alongside training
         Network.Workspace ws = network.WorkspaceFor(batchSize);
         var indices = new int[batchSize];
         int batches = 0;

@@ -24,7 +24,7 @@ public sealed class Conv2D : IFusesActivation
     private readonly Parameter[] _parameters;
     private WindowGeometry _geometry;
     private bool _connected;
-    private readonly ConvolutionBatch _batch = new();
+    private readonly Kernels.Common.ScratchPool<ConvolutionBatch> _scratch = new();
 
     /// <summary>Creates a convolution; its weights are drawn when the network is built.</summary>
     /// <param name="inputChannels">C, channels of the input.</param>
@@ -134,7 +134,15 @@ public sealed class Conv2D : IFusesActivation
         WindowGeometry g = Geometry();
         int inSize = g.Channels * g.InputPlane, outSize = OutputChannels * g.OutputPlane;
         LayerGuard.CheckBatch(this, input.Length, inSize, output.Length, outSize, batchSize);
-        _batch.Forward(g, OutputChannels, batchSize, input, _weights.Values, _biases.Values, output, relu);
+        ConvolutionBatch scratch = _scratch.TryRent() ?? new ConvolutionBatch(); // one per concurrent call
+        try
+        {
+            scratch.Forward(g, OutputChannels, batchSize, input, _weights.Values, _biases.Values, output, relu);
+        }
+        finally
+        {
+            _scratch.Return(scratch);
+        }
     }
 
     /// <inheritdoc />
@@ -148,7 +156,15 @@ public sealed class Conv2D : IFusesActivation
         Span<float> weightGradient = _weights.GradientForAccumulation(out bool weightsZero);
         Span<float> biasGradient = _biases.GradientForAccumulation(out bool biasesZero);
         if (biasesZero) biasGradient.Clear();
-        _batch.Backward(g, OutputChannels, batchSize, input, _weights.Values, outputGradient, weightGradient, weightsZero, biasGradient, inputGradient);
+        ConvolutionBatch scratch = _scratch.TryRent() ?? new ConvolutionBatch();
+        try
+        {
+            scratch.Backward(g, OutputChannels, batchSize, input, _weights.Values, outputGradient, weightGradient, weightsZero, biasGradient, inputGradient);
+        }
+        finally
+        {
+            _scratch.Return(scratch);
+        }
     }
 
     /// <inheritdoc />

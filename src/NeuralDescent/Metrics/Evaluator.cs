@@ -43,7 +43,22 @@ public static class Evaluator
         var confusion = new int[classes, classes];
         if (count == 0) return new EvaluationResult(0, 0, 0, 0) { Confusion = new ConfusionMatrix(confusion, 0), TopK = topK };
         batchSize = Math.Min(Math.Min(batchSize, count), network.MaxWorkspaceRows);
-        Network.Workspace ws = network.WorkspaceFor(batchSize);
+        Network.Workspace ws = network.RentInference(batchSize);
+        try
+        {
+            return Measure(network, data, cost, indices, ws, count, batchSize, topK);
+        }
+        finally
+        {
+            network.ReturnInference(ws);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static EvaluationResult Measure(Network network, Dataset data, ICostFunction cost, int[]? indices, Network.Workspace ws, int count, int batchSize, int topK)
+    {
+        int outputs = network.OutputSize, classes = Math.Max(2, outputs);
+        var confusion = new int[classes, classes];
         int[] batchIndices = new int[batchSize];
         double lossSum = 0;
         int correct = 0, topKCorrect = 0;

@@ -102,6 +102,7 @@ public sealed class Trainer
             throw new ArgumentException($"Expected inputs of {batchSize}×{network.InputSize} values but got {inputs.Length}.", nameof(inputs));
         if (targets.Length != (long)batchSize * network.OutputSize)
             throw new ArgumentException($"Expected targets of {batchSize}×{network.OutputSize} values but got {targets.Length}.", nameof(targets));
+        using Network.TrainingScope training = network.BeginTraining();
         Network.Workspace ws = network.WorkspaceFor(batchSize);
         Span<float> batchInputs = ws.Inputs.AsSpan(0, inputs.Length);
         inputs.CopyTo(batchInputs);
@@ -137,6 +138,7 @@ public sealed class Trainer
         network.CheckDataset(training);
         if (test is not null) network.CheckDataset(test);
 
+        using Network.TrainingScope scope = network.BeginTraining();
         var batches = new BatchSource(training, Options);
         var history = new TrainingHistory();
         var context = new TrainingContext(network, Cost, Optimizer, Options, history, batches.Validation.Length > 0) { BatchesPerEpoch = batches.Batches };
