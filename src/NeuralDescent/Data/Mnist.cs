@@ -84,8 +84,11 @@ public static class Mnist
         int count = images.Dimensions[0];
         if (labels.Dimensions[0] != count)
             throw new InvalidDataException($"{labelsPath}: holds {labels.Dimensions[0]} labels but {imagesPath} holds {count} images.");
-        int pixels = images.Dimensions[1] * images.Dimensions[2];
-        if (pixels == 0) throw new InvalidDataException($"{imagesPath}: images of {images.Dimensions[1]}×{images.Dimensions[2]} pixels are empty.");
+        long pixelCount = (long)images.Dimensions[1] * images.Dimensions[2];
+        if (pixelCount == 0) throw new InvalidDataException($"{imagesPath}: images of {images.Dimensions[1]}×{images.Dimensions[2]} pixels are empty.");
+        if (pixelCount > int.MaxValue)
+            throw new InvalidDataException($"{imagesPath}: images of {images.Dimensions[1]}×{images.Dimensions[2]} = {pixelCount} pixels exceed the {int.MaxValue} features a sample can have.");
+        int pixels = (int)pixelCount;
         var classes = new int[count];
         for (int i = 0; i < count; i++)
         {

@@ -102,13 +102,20 @@ public sealed class Checkpoint
         ArgumentException.ThrowIfNullOrEmpty(path);
         (List<Tensor> tensors, Dictionary<string, string> metadata) = SafeTensors.Read(path);
         string Meta(string key) => metadata.TryGetValue(Prefix + key, out string? v) ? v : throw SafeTensors.Error(path, $"__metadata__ has no '{Prefix + key}': not a NeuralDescent checkpoint");
-        long Long(string key) => long.TryParse(Meta(key), NumberStyles.Integer, CultureInfo.InvariantCulture, out long v) ? v : throw SafeTensors.Error(path, $"checkpoint field '{key}' is not an integer");
+        long Long(string key, long max) => long.TryParse(Meta(key), NumberStyles.None, CultureInfo.InvariantCulture, out long v) && v <= max
+            ? v : throw SafeTensors.Error(path, $"checkpoint field '{key}' = '{Meta(key)}' is not a whole number in [0, {max}]");
         if (!metadata.TryGetValue(ModelFile.ArchitectureKey, out string? architecture)) throw SafeTensors.Error(path, "the checkpoint has no architecture");
         // Validates the network part (shapes against the architecture) the same way a model file is checked.
         var networkTensors = tensors.Where(t => !t.Name.StartsWith("optimizer.", StringComparison.Ordinal) && !t.Name.StartsWith("trainer.", StringComparison.Ordinal)).ToList();
         Network check = ModelFile.Build(path, networkTensors, metadata);
+        string optimizer = Meta("optimizer");
         string[] stateNames = Meta("state_names").Length == 0 ? [] : Meta("state_names").Split(',');
+        if (stateNames.Any(string.IsNullOrEmpty) || stateNames.Distinct(StringComparer.Ordinal).Count() != stateNames.Length)
+            throw SafeTensors.Error(path, $"optimizer state names '{Meta("state_names")}' are empty or repeated");
+        if (BuiltInStateNames.TryGetValue(optimizer, out IReadOnlyList<string>? expected) && !expected.SequenceEqual(stateNames))
+            throw SafeTensors.Error(path, $"optimizer {optimizer} keeps state [{string.Join(", ", expected)}] but the checkpoint names [{string.Join(", ", stateNames)}]");
         int parameterCount = check.Parameters.Count;
+        var usedState = new HashSet<string>(StringComparer.Ordinal);
         var state = new float[parameterCount][][];
         for (int p = 0; p < parameterCount; p++)
         {
@@ -118,11 +125,16 @@ public sealed class Checkpoint
                 Tensor? t = tensors.FirstOrDefault(x => x.Name == $"optimizer.{p}.{s}");
                 if (t is null) continue;
                 if (t.Data.Length != check.Parameters[p].Length) throw SafeTensors.Error(path, $"optimizer state '{t.Name}' has {t.Data.Length} values but parameter {p} has {check.Parameters[p].Length}");
+                if (Array.Exists(t.Data, v => !float.IsFinite(v))) throw SafeTensors.Error(path, $"optimizer state '{t.Name}' holds a value that is not finite");
                 buffers.Add(t.Data);
+                usedState.Add(t.Name);
             }
             if (buffers.Count != 0 && buffers.Count != stateNames.Length) throw SafeTensors.Error(path, $"parameter {p} has {buffers.Count} of its {stateNames.Length} optimizer state buffers");
             state[p] = [.. buffers];
         }
+        string? stray = tensors.Select(t => t.Name).FirstOrDefault(n => (n.StartsWith("optimizer.", StringComparison.Ordinal) && !usedState.Contains(n))
+            || (n.StartsWith("trainer.", StringComparison.Ordinal) && n != "trainer.order"));
+        if (stray is not null) throw SafeTensors.Error(path, $"tensor '{stray}' belongs to no parameter's optimizer state or trainer field");
         Tensor order = tensors.FirstOrDefault(t => t.Name == "trainer.order") ?? throw SafeTensors.Error(path, "tensor 'trainer.order' is missing");
         int[] indices = new int[order.Data.Length];
         for (int i = 0; i < indices.Length; i++)
@@ -131,9 +143,16 @@ public sealed class Checkpoint
             if (!(v >= 0 && v < (1 << 24)) || v != MathF.Floor(v)) throw SafeTensors.Error(path, $"trainer.order[{i}] = {v} is not a sample index");
             indices[i] = (int)v;
         }
+        if (indices.Length == 0) throw SafeTensors.Error(path, "trainer.order is empty");
+        var seen = new HashSet<int>();
+        foreach (int index in indices)
+        {
+            if (!seen.Add(index)) throw SafeTensors.Error(path, $"trainer.order names sample {index} twice; it must be a permutation of the training samples");
+        }
         if (!float.TryParse(Meta("base_learning_rate"), NumberStyles.Float, CultureInfo.InvariantCulture, out float baseRate) || !(baseRate > 0))
             throw SafeTensors.Error(path, "checkpoint field 'base_learning_rate' is not a positive number");
-        return new Checkpoint((int)Long("epoch"), Long("step"), baseRate, Meta("optimizer"), Long("optimizer_steps"),
+        if (!float.IsFinite(baseRate)) throw SafeTensors.Error(path, "checkpoint field 'base_learning_rate' is not finite");
+        return new Checkpoint((int)Long("epoch", int.MaxValue - 1), Long("step", long.MaxValue), baseRate, optimizer, Long("optimizer_steps", long.MaxValue),
             ParseHex(path, Meta("rng.shuffle")), ParseHex(path, Meta("rng.dropout")), ParseHex(path, Meta("rng.data")),
             indices, networkTensors, architecture, metadata.GetValueOrDefault(ModelFile.InputShapeKey), state, stateNames);
     }
@@ -159,11 +178,18 @@ public sealed class Checkpoint
             throw new ArgumentException($"The checkpoint's architecture {Architecture} (input {InputShape}) differs from the network's {architecture} (input {described[ModelFile.InputShapeKey]}).", nameof(network));
         if (optimizer is not StatefulOptimizer stateful || optimizer.GetType().Name != Optimizer)
             throw new ArgumentException($"The checkpoint was taken with {Optimizer}; resume it with the same optimizer type, not {optimizer.GetType().Name}.", nameof(optimizer));
+        if (!stateful.StateNames.SequenceEqual(StateNames))
+            throw new ArgumentException($"The checkpoint's optimizer state [{string.Join(", ", StateNames)}] is not the [{string.Join(", ", stateful.StateNames)}] that {Optimizer} keeps.", nameof(optimizer));
         if (Order.Length != trainingCount || Order.Any(i => i < 0))
             throw new ArgumentException($"The checkpoint's sample order covers {Order.Length} samples but this run trains on {trainingCount}; resume with the same data and validation split.", nameof(trainingCount));
         ModelFile.CopyInto(network, NetworkTensors);
         stateful.ImportState(OptimizerSteps, network.Parameters, OptimizerState);
     }
+
+    /// <summary>The state each built-in optimizer keeps, by type name, to check a checkpoint against when it is loaded.</summary>
+    private static readonly Dictionary<string, IReadOnlyList<string>> BuiltInStateNames =
+        new StatefulOptimizer[] { new Sgd(0.1f), new Momentum(0.1f), new AdaGrad(), new RmsProp(), new Adam(), new AdamW() }
+            .ToDictionary(o => o.GetType().Name, o => o.StateNames, StringComparer.Ordinal);
 
     private static string Hex((ulong A, ulong B, ulong C, ulong D) s) => $"{s.A:x16}{s.B:x16}{s.C:x16}{s.D:x16}";
 

@@ -174,47 +174,54 @@ public static class ModelFile
 
     private static List<LayerSpec> ParseArchitecture(string file, string json)
     {
-        JsonArray array;
+        // JsonDocument keeps repeated keys (JsonObject would throw ArgumentException on them), so they are reported here.
+        JsonDocument document;
         try
         {
-            array = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 8 }) as JsonArray ?? throw SafeTensors.Error(file, "the architecture is not a JSON array");
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 8 });
         }
         catch (JsonException e)
         {
             throw SafeTensors.Error(file, $"the architecture is not valid JSON: {e.Message}");
         }
-        if (array.Count == 0) throw SafeTensors.Error(file, "the architecture has no layers");
-        var specs = new List<LayerSpec>(array.Count);
-        for (int i = 0; i < array.Count; i++)
+        using (document)
         {
-            if (array[i] is not JsonObject entry) throw SafeTensors.Error(file, $"architecture entry {i} is not an object");
-            // Enumerating the properties (not indexing them) reads duplicate keys instead of throwing on them.
-            string? type = null;
-            var attributes = new List<(string, double)>();
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach ((string key, JsonNode? value) in (IEnumerable<KeyValuePair<string, JsonNode?>>)entry)
+            JsonElement array = document.RootElement;
+            if (array.ValueKind != JsonValueKind.Array) throw SafeTensors.Error(file, "the architecture is not a JSON array");
+            if (array.GetArrayLength() == 0) throw SafeTensors.Error(file, "the architecture has no layers");
+            var specs = new List<LayerSpec>(array.GetArrayLength());
+            int i = 0;
+            foreach (JsonElement entry in array.EnumerateArray())
             {
-                if (!seen.Add(key)) throw SafeTensors.Error(file, $"architecture entry {i} has '{key}' twice");
-                if (key == "type")
+                if (entry.ValueKind != JsonValueKind.Object) throw SafeTensors.Error(file, $"architecture entry {i} is not an object");
+                string? type = null;
+                var attributes = new List<(string, double)>();
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                foreach (JsonProperty property in entry.EnumerateObject())
                 {
-                    if (value?.GetValueKind() != JsonValueKind.String) throw SafeTensors.Error(file, $"architecture entry {i} has a type that is not a string");
-                    type = value.GetValue<string>();
+                    if (!seen.Add(property.Name)) throw SafeTensors.Error(file, $"architecture entry {i} has '{property.Name}' twice");
+                    if (property.Name == "type")
+                    {
+                        if (property.Value.ValueKind != JsonValueKind.String) throw SafeTensors.Error(file, $"architecture entry {i} has a type that is not a string");
+                        type = property.Value.GetString();
+                    }
+                    else if (property.Value.ValueKind == JsonValueKind.Number && property.Value.TryGetDouble(out double number) && double.IsFinite(number))
+                    {
+                        attributes.Add((property.Name, number));
+                    }
+                    else
+                    {
+                        throw SafeTensors.Error(file, $"architecture entry {i} needs a number '{property.Name}'");
+                    }
                 }
-                else if (value?.GetValueKind() == JsonValueKind.Number && double.TryParse(value.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out double number) && double.IsFinite(number))
-                {
-                    attributes.Add((key, number));
-                }
-                else
-                {
-                    throw SafeTensors.Error(file, $"architecture entry {i} needs a number '{key}'");
-                }
+                if (string.IsNullOrEmpty(type)) throw SafeTensors.Error(file, $"architecture entry {i} has no type");
+                var spec = new LayerSpec(type);
+                foreach ((string key, double value) in attributes) spec.With(key, value);
+                specs.Add(spec);
+                i++;
             }
-            if (string.IsNullOrEmpty(type)) throw SafeTensors.Error(file, $"architecture entry {i} has no type");
-            var spec = new LayerSpec(type);
-            foreach ((string key, double value) in attributes) spec.With(key, value);
-            specs.Add(spec);
+            return specs;
         }
-        return specs;
     }
 
     private static Shape ParseShape(string file, string text)

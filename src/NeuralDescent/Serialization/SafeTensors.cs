@@ -203,7 +203,9 @@ internal static class SafeTensors
         if (shape.Count > 8) throw Error(file, $"tensor '{tensor}' has {shape.Count} dimensions; at most 8 are supported");
         if (!v.TryGetProperty("data_offsets", out JsonElement offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2)
             throw Error(file, $"tensor '{tensor}' has no [begin, end] data_offsets");
-        if (!offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end) || begin < 0 || end < begin)
+        // TryGetInt64 throws (rather than returning false) on a non-number, so the kinds are checked first.
+        if (offsets[0].ValueKind != JsonValueKind.Number || offsets[1].ValueKind != JsonValueKind.Number
+            || !offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end) || begin < 0 || end < begin)
             throw Error(file, $"tensor '{tensor}' has invalid data_offsets {offsets.GetRawText()}");
         if (end - begin != elements * sizeof(float))
             throw Error(file, $"tensor '{tensor}' of shape [{string.Join(", ", shape)}] needs {elements * sizeof(float)} bytes but its offsets [{begin}, {end}) span {end - begin}");

@@ -48,8 +48,14 @@ internal sealed class BatchSource
     public RandomGenerator DataRandom { get; private set; }
 
     /// <summary>Continues a checkpointed run: its order and stream states.</summary>
+    /// <exception cref="ArgumentException">The checkpoint's order is not a permutation of this run's training samples.</exception>
     public void Restore(Serialization.Checkpoint checkpoint)
     {
+        int[] saved = [.. checkpoint.Order], current = [.. Order];
+        Array.Sort(saved);
+        Array.Sort(current);
+        if (!saved.AsSpan().SequenceEqual(current))
+            throw new ArgumentException($"The checkpoint's sample order ({checkpoint.Order.Length} samples) is not a permutation of this run's {Order.Length} training samples; resume with the same data, seed and validation split.", nameof(checkpoint));
         checkpoint.Order.CopyTo(Order, 0);
         ShuffleRandom = RandomGenerator.FromState(checkpoint.Shuffle);
         DataRandom = RandomGenerator.FromState(checkpoint.Data);

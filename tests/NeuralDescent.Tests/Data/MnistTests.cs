@@ -94,6 +94,18 @@ public sealed class MnistTests(MnistFixture mnist) : IDisposable
             .WithMessage("MNIST file 't10k-images-idx3-ubyte' (or 't10k-images-idx3-ubyte.gz') is missing*");
     }
 
+    [Theory]
+    [InlineData(46341)]
+    [InlineData(65537)]
+    public void LoadImagesAndLabels_RowsTimesColumnsPastIntRange_IsInvalidData(int side)
+    {
+        string images = Path.Combine(_dir, "big-images"), labels = Path.Combine(_dir, "big-labels");
+        File.WriteAllBytes(images, Idx(0x08, [0, side, side], []));
+        File.WriteAllBytes(labels, Idx(0x08, [0], []));
+        FluentActions.Invoking(() => Mnist.LoadImagesAndLabels(images, labels)).Should().Throw<InvalidDataException>()
+            .WithMessage($"{images}: images of {side}×{side} = {(long)side * side} pixels exceed the 2147483647 features a sample can have.");
+    }
+
     [Fact]
     public void Load_WrongRank_IsRejected()
     {

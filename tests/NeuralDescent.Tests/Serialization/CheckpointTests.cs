@@ -88,4 +88,46 @@ public sealed class CheckpointTests : IDisposable
         float[] x = Rand.Floats(16, 4, 0f, 1f);
         loaded.Predict(x).Should().Equal(network.Predict(x));
     }
+
+    /// <summary>A copy of a checkpoint with one metadata field or tensor changed, as a damaged or forged file would have it.</summary>
+    private string Altered(string source, string name, Action<List<Tensor>, Dictionary<string, string>> change)
+    {
+        (List<Tensor> tensors, Dictionary<string, string> metadata) = SafeTensors.Read(source);
+        change(tensors, metadata);
+        string path = Path.Combine(_dir, name);
+        using (var file = File.Create(path)) SafeTensors.Write(file, tensors, metadata);
+        return path;
+    }
+
+    [Fact]
+    public void Load_ValidatesEveryValueThatResumingUses()
+    {
+        Dataset data = Images(120, 5);
+        string good = Path.Combine(_dir, "good.safetensors");
+        new Trainer(new CrossEntropyCost(), new Adam(0.01f), Options([new ModelCheckpoint(good, everyEpochs: 2)]) with { Epochs = 2 }).Fit(NewNetwork(1), data);
+        const string p = "neuraldescent.checkpoint.";
+        var cases = new (string Name, Action<List<Tensor>, Dictionary<string, string>> Change, string Message)[]
+        {
+            ("epoch-huge", (_, m) => m[p + "epoch"] = "2147483648", "*'epoch' = '2147483648' is not a whole number in [0, 2147483646]*"),
+            ("epoch-negative", (_, m) => m[p + "epoch"] = "-1", "*'epoch' = '-1' is not a whole number*"),
+            ("step-negative", (_, m) => m[p + "step"] = "-5", "*'step' = '-5'*"),
+            ("state-names-short", (_, m) => m[p + "state_names"] = "exp_avg", "*Adam keeps state [exp_avg, exp_avg_sq] but the checkpoint names [exp_avg]*"),
+            ("state-names-repeated", (_, m) => m[p + "state_names"] = "exp_avg,exp_avg", "*are empty or repeated*"),
+            ("rate-infinite", (_, m) => m[p + "base_learning_rate"] = "Infinity", "*'base_learning_rate' is not finite*"),
+            ("order-duplicate", (t, _) => { Tensor o = t.Single(x => x.Name == "trainer.order"); o.Data[1] = o.Data[0]; }, "*names sample * twice*permutation*"),
+            ("state-stray", (t, _) => t.Add(new Tensor("optimizer.99.exp_avg", [1], [0f])), "*tensor 'optimizer.99.exp_avg' belongs to no parameter*"),
+            ("state-nan", (t, _) => t.First(x => x.Name.StartsWith("optimizer.", StringComparison.Ordinal)).Data[0] = float.NaN, "*holds a value that is not finite*"),
+        };
+        foreach ((string name, var change, string message) in cases)
+        {
+            string path = Altered(good, name, change);
+            FluentActions.Invoking(() => Checkpoint.Load(path)).Should().Throw<InvalidDataException>(name).WithMessage(message);
+        }
+
+        // An order that is a permutation, but of other samples than this run's, is refused when resuming.
+        string shifted = Altered(good, "order-past-end", (t, _) => t.Single(x => x.Name == "trainer.order").Data[0] = 119_000);
+        Checkpoint checkpoint = Checkpoint.Load(shifted);
+        FluentActions.Invoking(() => new Trainer(new CrossEntropyCost(), new Adam(0.01f), Options(resume: checkpoint)).Fit(NewNetwork(1), data))
+            .Should().Throw<ArgumentException>().WithMessage("The checkpoint's sample order (96 samples) is not a permutation of this run's 96 training samples*");
+    }
 }
