@@ -263,7 +263,7 @@ public sealed class Network
         if (trainer != 0 && trainer != Environment.CurrentManagedThreadId)
             throw new InvalidOperationException("The network is being trained on another thread, so its weights are changing; predict after training ends, or from a copy (ModelFile.Save, then Load).");
         Workspace? ws = _inference.TryRent();
-        return ws is not null && ws.Capacity >= rows ? ws : new Workspace(_widths, rows);
+        return ws is not null && ws.Capacity >= rows ? ws : NewWorkspace(rows);
     }
 
     internal void ReturnInference(Workspace ws) => _inference.Return(ws);
@@ -286,9 +286,25 @@ public sealed class Network
         }
     }
 
+    /// <summary>A workspace of <paramref name="rows"/> rows, after checking that every buffer fits in an array.</summary>
+    /// <exception cref="ArgumentException">A layer's activations for that many rows exceed an array; the message names the layer and the sizes.</exception>
+    private Workspace NewWorkspace(int rows)
+    {
+        for (int i = 0; i < _widths.Length; i++)
+        {
+            long values = (long)rows * _widths[i];
+            if (values > Array.MaxLength)
+            {
+                string where = i == 0 ? $"the network's input ({_shapes[0]})" : $"the output of layer {i - 1} {_layers[i - 1].Name} ({_shapes[i]})";
+                throw new ArgumentException($"A batch of {rows} samples of {where} holds {rows} × {_widths[i]} = {values} values, more than an array can ({Array.MaxLength}); use a smaller batch size.");
+            }
+        }
+        return new Workspace(_widths, rows);
+    }
+
     internal Workspace WorkspaceFor(int batchSize)
     {
-        if (_training is null || _training.Capacity < batchSize) _training = new Workspace(_widths, batchSize);
+        if (_training is null || _training.Capacity < batchSize) _training = NewWorkspace(batchSize);
         return _training;
     }
 

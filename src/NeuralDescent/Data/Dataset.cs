@@ -12,6 +12,7 @@ namespace NeuralDescent.Data;
 /// <para>Inputs are kept compact: byte data (such as MNIST pixels) stays as bytes and is scaled to floats
 /// (<c>x = byte · scale</c>) one batch at a time, so 60,000 MNIST images take 47 MB instead of 188 MB.</para>
 /// <para>Classification targets are one-hot vectors built per batch from the labels (tₖ = 1 for k = label, else 0).</para>
+/// <para>Thread safety: a dataset does not change once built, so any number of threads may read it at once.</para>
 /// </remarks>
 public sealed class Dataset
 {

@@ -11,6 +11,7 @@ namespace NeuralDescent.Optimizers;
 /// State is created lazily on a parameter's first step as zero-filled buffers of the parameter's length, keyed by the
 /// <see cref="Parameter"/> object, and can be read back with <see cref="GetState"/> (for inspection and checkpoints).
 /// <see cref="StepCount"/> is t, the number of completed <see cref="Step"/> calls; it drives bias corrections.
+/// <para>Thread safety: an optimizer serves one training run at a time.</para>
 /// </remarks>
 public abstract class StatefulOptimizer : IOptimizer
 {

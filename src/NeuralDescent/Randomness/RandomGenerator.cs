@@ -19,6 +19,7 @@ namespace NeuralDescent.Randomness;
 /// and <c>0xBF6E1F784956452A</c> second (asserted by the test suite).
 /// </para>
 /// <para>Floats are drawn as <c>(x ≫ 40) · 2⁻²⁴</c>, exactly representable in [0, 1); normals by the Box–Muller transform in double precision.</para>
+/// <para>Thread safety: none; each draw advances the state. Use one generator per thread.</para>
 /// </remarks>
 public sealed class RandomGenerator
 {

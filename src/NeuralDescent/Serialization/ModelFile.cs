@@ -20,6 +20,8 @@ namespace NeuralDescent.Serialization;
 /// such as <c>{"type":"Dense","in":784,"out":128}</c>, rebuilt through <see cref="LayerRegistry"/>, and
 /// <c>neuraldescent.input_shape</c> the input shape; initializers are not recorded (the weights are).</para>
 /// <para>Saving is atomic (temporary file, flush, rename); loading is hardened (see the exceptions).</para>
+/// <para>Thread safety: saving and loading may run on many threads; two saves to one path leave one complete file (the
+/// last rename wins). Save a network while no thread trains it.</para>
 /// </remarks>
 public static class ModelFile
 {

@@ -30,6 +30,8 @@ namespace NeuralDescent.Training;
 /// </code>
 /// <para>A NaN or infinite loss or gradient stops training with a <see cref="TrainingDivergedException"/> naming the
 /// epoch, the batch and (for a gradient) the layer, thrown before that batch's update: the network keeps its last good weights.</para>
+/// <para>Thread safety: a trainer runs one <c>Fit</c> at a time (its optimizer keeps per-parameter state); the network
+/// it trains refuses predictions from other threads meanwhile. Separate trainers may train separate networks at once.</para>
 /// </remarks>
 public sealed class Trainer
 {

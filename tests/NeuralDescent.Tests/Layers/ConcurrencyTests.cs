@@ -70,6 +70,25 @@ public class ConcurrencyTests
         failures.Should().BeEmpty();
     }
 
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void Predict_AndPredictBatch_AgreeWithin1e5_AndPickTheSameClasses(string name)
+    {
+        // One sample goes through matrix-vector kernels, a batch through blocked GEMMs: the sums are taken in another
+        // order, so the last bits may differ (README, "Thread safety and determinism").
+        Network network = Create(name);
+        const int samples = 300;
+        float[] x = Rand.Floats(samples * 36, 8, 0f, 1f);
+        var batch = new float[samples * 10];
+        network.PredictBatch(x, batch, samples);
+        for (int i = 0; i < samples; i++)
+        {
+            float[] one = network.Predict(x.AsSpan(i * 36, 36));
+            for (int j = 0; j < 10; j++) one[j].Should().BeApproximately(batch[i * 10 + j], 1e-5f);
+            network.Classify(x.AsSpan(i * 36, 36)).Should().Be(Array.IndexOf(one, one.Max()));
+        }
+    }
+
     [Fact]
     public void PredictingWhileAnotherThreadTrains_IsRefused()
     {

@@ -56,4 +56,18 @@ public sealed class FileErrorTests : IDisposable
         FluentActions.Invoking(() => new Dense(60000, 60000)).Should().Throw<ArgumentException>().WithMessage("Dense(60000→60000): tensor 'weight' of shape [60000×60000] has more than*");
         FluentActions.Invoking(() => new Conv2D(5000, 5000, 11)).Should().Throw<ArgumentException>().WithMessage("Conv2D(5000→5000, 11×11): tensor 'weight'*");
     }
+
+    [Fact]
+    public void ABatchWhoseActivationsPassIntRange_IsRefusedNamingTheLayer()
+    {
+        var network = new Network(new Dense(1, 50000), new Sigmoid(), new Dense(50000, 1));
+        // PredictBatch splits a large batch into chunks, so 50,000 rows of 50,000 activations work.
+        var outputs = new float[50_000];
+        network.PredictBatch(new float[50_000], outputs, 50_000);
+        outputs.Should().OnlyContain(v => float.IsFinite(v));
+        // Training takes the batch whole.
+        var trainer = new NeuralDescent.Training.Trainer(new NeuralDescent.Costs.QuadraticCost(), new NeuralDescent.Optimizers.Sgd(0.1f));
+        FluentActions.Invoking(() => trainer.TrainBatch(network, new float[60_000], new float[60_000], 60_000))
+            .Should().Throw<ArgumentException>().WithMessage("A batch of 60000 samples of the output of layer 0 Dense(1→50000) (50000) holds 60000 × 50000 = 3000000000 values*use a smaller batch size.");
+    }
 }
