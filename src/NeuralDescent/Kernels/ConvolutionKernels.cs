@@ -39,10 +39,7 @@ internal static class ConvolutionKernels
                 for (int kx = 0; kx < k; kx++, row++)
                 {
                     Span<float> dst = col.Slice(row * oh * ow, oh * ow);
-                    // Output columns whose input column ox·s + kx − pad lies inside [0, w).
-                    int first = kx >= pad ? 0 : (pad - kx + s - 1) / s;
-                    int reach = w - 1 + pad - kx;
-                    int last = reach < 0 ? 0 : Math.Min(ow, reach / s + 1);
+                    (int first, int last) = InsideColumns(g, kx);
                     for (int oy = 0; oy < oh; oy++)
                     {
                         Span<float> line = dst.Slice(oy * ow, ow);
@@ -70,6 +67,14 @@ internal static class ConvolutionKernels
         }
     }
 
+    /// <summary>The output columns [first, last) whose input column ox·s + kx − pad lies inside [0, W).</summary>
+    private static (int First, int Last) InsideColumns(in WindowGeometry g, int kx)
+    {
+        int first = kx >= g.Padding ? 0 : (g.Padding - kx + g.Stride - 1) / g.Stride;
+        int reach = g.Width - 1 + g.Padding - kx;
+        return (first, reach < 0 ? 0 : Math.Min(g.OutputWidth, reach / g.Stride + 1));
+    }
+
     /// <summary>The adjoint of <see cref="Im2Col"/>: adds every column entry back to the input position it was copied from (dx must be cleared first).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Col2ImAdd(in WindowGeometry g, ReadOnlySpan<float> col, Span<float> dx)
@@ -84,9 +89,7 @@ internal static class ConvolutionKernels
                 for (int kx = 0; kx < k; kx++, row++)
                 {
                     ReadOnlySpan<float> src = col.Slice(row * oh * ow, oh * ow);
-                    int first = kx >= pad ? 0 : (pad - kx + s - 1) / s;
-                    int reach = w - 1 + pad - kx;
-                    int last = reach < 0 ? 0 : Math.Min(ow, reach / s + 1);
+                    (int first, int last) = InsideColumns(g, kx);
                     if (first >= last) continue;
                     for (int oy = 0; oy < oh; oy++)
                     {
