@@ -218,7 +218,7 @@ internal static class GemmProfile
         }
         times.Sort();
         double median = times[times.Count / 2];
-        double peak = MnistSample.Bench.PeakFma.Measure(threads, TimeSpan.FromSeconds(0.5));
+        double peak = MnistSample.Bench.PeakFma.MeasurePeak(threads, TimeSpan.FromSeconds(0.5)).Gflops;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{layout} {m}x{n}x{k} on {threads} thread(s): {median * 1e3:F3} ms, {flop / median / 1e9:F1} GFLOP/s (best {flop / times[0] / 1e9:F1}) = {flop / median / 1e9 / peak:P0} of the {peak:F0} GFLOP/s peak measured after it"));
     }
 }

@@ -38,8 +38,12 @@ internal static class BenchCommand
         ComputeOptions.ThreadCount = threads;
         bool all = which.Contains("all");
 
-        double peak = Math.Max(PeakFma.Measure(threads, TimeSpan.FromSeconds(1)), PeakFma.Measure(threads, TimeSpan.FromSeconds(1)));
-        Console.WriteLine(Invariant($"Peak FP32 FMA on {threads} thread(s): {peak:F1} GFLOP/s (12 Vector256 chains per thread, measured now)"));
+        // Twice at each width, keeping the best: the shared host has slow seconds.
+        (double first, int bits) = PeakFma.MeasurePeak(threads, TimeSpan.FromSeconds(0.5));
+        (double second, int bits2) = PeakFma.MeasurePeak(threads, TimeSpan.FromSeconds(0.5));
+        (double peak, int width) = second > first ? (second, bits2) : (first, bits);
+        Console.WriteLine(Invariant($"CPU: {CpuName()}"));
+        Console.WriteLine(Invariant($"Peak FP32 FMA on {threads} thread(s): {peak:F1} GFLOP/s ({width}-bit FMAs, the fastest of the accelerated widths {string.Join("/", PeakFma.AcceleratedWidths)}; 12 chains per thread, measured now)"));
         Console.WriteLine(Invariant($"{"workload",-4} {"s/epoch",8} {"ms/step",8} {"GFLOP/s",8} {"of peak",8}  description"));
         Network? w1 = null;
         foreach (Workload w in Workload.All.Where(w => all || which.Contains(w.Name)))
@@ -105,6 +109,26 @@ internal static class BenchCommand
             times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
         Console.WriteLine(Invariant($"{label,-4} {Median(times),8:F2} ms for all {test.Count:N0} test images in one PredictBatch (median of 9)"));
+    }
+
+    /// <summary>The CPU's model name and x86 family/model from /proc/cpuinfo, or the architecture elsewhere.</summary>
+    private static string CpuName()
+    {
+        try
+        {
+            string[] lines = File.ReadAllLines("/proc/cpuinfo");
+            string? Field(string name) => lines.FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal))?.Split(':', 2)[1].Trim();
+            string family = Field("cpu family") is string f ? $", family {f} model {Field("model\t")}" : "";
+            return $"{Field("model name") ?? System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString()}{family}";
+        }
+        catch (IOException)
+        {
+            return System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString();
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString();
+        }
     }
 
     private static double Median(List<double> values)
