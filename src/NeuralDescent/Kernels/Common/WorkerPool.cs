@@ -14,7 +14,7 @@ internal interface IParallelJob
 /// worker i, so the work each thread does depends only on the part count, never on timing.
 /// </summary>
 /// <remarks>
-/// Workers spin for a short while after a job (the next GEMM of a training step usually follows within microseconds),
+/// Workers spin for <see cref="ComputeOptions.WorkerSpin"/> (default 2 ms) after a job (the next GEMM of a training step usually follows within microseconds),
 /// then block on a semaphore. If the pool is already busy (two threads training at once), the caller runs every part
 /// itself, which gives the same results.
 /// </remarks>
@@ -28,8 +28,6 @@ internal static class WorkerPool
     private static long s_generation;
     private static Exception? s_failure;
 
-    /// <summary>How long an idle worker spins before it blocks.</summary>
-    private static readonly long SpinTicks = Stopwatch.Frequency / 500; // 2 ms
 
     /// <summary>
     /// How long a wait polls with a bare pause before it also yields the core: a hand-off then costs tens of nanoseconds
@@ -167,7 +165,7 @@ internal static class WorkerPool
             long start = Stopwatch.GetTimestamp();
             while (Interlocked.Read(ref s_generation) == _seen)
             {
-                if (Stopwatch.GetTimestamp() - start < SpinTicks)
+                if (Stopwatch.GetTimestamp() - start < ComputeOptions.WorkerSpinTicks)
                 {
                     Pause(start);
                     continue;
