@@ -6,7 +6,13 @@ using NeuralDescent.Benchmarks.Training;
 // Phase profile:       dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- profile W1 2
 // Per layer:          dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- profile-layers W4 2
 // Shared model:       dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- concurrent-predict W1 3
+// Pool vs Parallel.For: dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- pool-vs-parallel-for 3
 // One GEMM:            dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- gemm nt 10000 128 784 2   (layout nn, nt or tn; m n k threads)
+if (args.Length >= 1 && args[0] == "pool-vs-parallel-for")
+{
+    NeuralDescent.Benchmarks.Probes.PoolComparisonProbe.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3);
+    return;
+}
 if (args.Length >= 2 && args[0] == "concurrent-predict")
 {
     NeuralDescent.Benchmarks.Probes.ConcurrentPredictProbe.Run(args[1], args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 3);

@@ -52,6 +52,12 @@ internal static class WorkerPool
     /// </summary>
     public static int AvailableThreads => t_insidePart ? 1 : ComputeOptions.ThreadCount;
 
+    /// <summary>
+    /// Benchmarks only: run each job's parts through <see cref="Parallel.For(int, int, Action{int})"/> on the .NET thread
+    /// pool instead of the persistent workers (same parts, so the same results), to measure what the workers save.
+    /// </summary>
+    internal static bool UseParallelFor { get; set; }
+
     /// <summary>Runs parts 0..parts−1 of <paramref name="job"/>, in parallel when the pool is free.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(IParallelJob job, int parts)
@@ -59,6 +65,11 @@ internal static class WorkerPool
         if (parts <= 1)
         {
             job.RunPart(0, 1);
+            return;
+        }
+        if (UseParallelFor)
+        {
+            Parallel.For(0, parts, p => RunMarked(job, p, parts));
             return;
         }
         // Busy (another thread is dispatching) or re-entered from inside a part (Monitor is re-entrant): run inline.
