@@ -3,6 +3,7 @@ using NeuralDescent.Tests.Support;
 
 namespace NeuralDescent.Tests.Kernels;
 
+[Collection(SimdSwitchCollection.Name)]
 public class ComputeOptionsTests
 {
     [Fact]

@@ -238,8 +238,13 @@ public class MatrixKernelTests
     private static float Tolerance(int k) => 1e-5f + 4e-7f * k * MathF.Sqrt(Math.Max(k, 1));
 }
 
+/// <summary>
+/// Tests that change process-wide kernel settings (the SIMD switches, <c>ComputeOptions.ThreadCount</c> and
+/// <c>WorkerSpin</c>) or count the bytes a step allocates: they run alone, after the parallel tests, so neither disturbs
+/// the other (another test raising the thread count makes the worker pool allocate a worker mid-measurement).
+/// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class SimdSwitchCollection
 {
-    public const string Name = "Kernels that flip the SIMD switch";
+    public const string Name = "Global kernel settings and allocation counts";
 }

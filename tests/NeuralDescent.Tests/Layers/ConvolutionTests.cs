@@ -6,8 +6,11 @@ using NeuralDescent.Serialization;
 using NeuralDescent.Tests.Support;
 using NeuralDescent.Training;
 
+using NeuralDescent.Tests.Kernels;
+
 namespace NeuralDescent.Tests.Layers;
 
+[Collection(SimdSwitchCollection.Name)]
 public sealed class ConvolutionTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("nd-conv-").FullName;

@@ -5,8 +5,11 @@ using NeuralDescent.Layers;
 using NeuralDescent.Tests.Support;
 using NeuralDescent.Metrics;
 
+using NeuralDescent.Tests.Kernels;
+
 namespace NeuralDescent.Tests.Layers;
 
+[Collection(SimdSwitchCollection.Name)]
 public class NetworkTests
 {
     [Fact]

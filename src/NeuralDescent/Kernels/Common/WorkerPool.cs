@@ -69,7 +69,7 @@ internal static class WorkerPool
         }
         if (UseParallelFor)
         {
-            Parallel.For(0, parts, p => RunMarked(job, p, parts));
+            RunWithParallelFor(job, parts);
             return;
         }
         // Busy (another thread is dispatching) or re-entered from inside a part (Monitor is re-entrant): run inline.
@@ -101,6 +101,9 @@ internal static class WorkerPool
             Monitor.Exit(s_gate);
         }
     }
+
+    // A method of its own: a lambda capturing Run's parameters would allocate its closure on every Run, taken or not.
+    private static void RunWithParallelFor(IParallelJob job, int parts) => Parallel.For(0, parts, p => RunMarked(job, p, parts));
 
     private static void RunMarked(IParallelJob job, int part, int parts)
     {
