@@ -1,3 +1,4 @@
+using NeuralDescent.Kernels;
 using NeuralDescent.Randomness;
 
 namespace NeuralDescent.Layers;
@@ -114,16 +115,11 @@ public sealed class BatchNorm : ILayer
             Span<float> runningMean = _runningMean.Values, runningVar = _runningVar.Values;
             for (int c = 0; c < Features; c++)
             {
+                // Each plane is summed in float lanes, the planes in double.
                 double sum = 0;
-                for (int s = 0; s < batchSize; s++)
-                {
-                    foreach (float v in input.Slice(s * width + c * plane, plane)) sum += v;
-                }
+                for (int s = 0; s < batchSize; s++) sum += NormalizationKernels.Sum(input.Slice(s * width + c * plane, plane));
                 double mean = sum / n, squares = 0;
-                for (int s = 0; s < batchSize; s++)
-                {
-                    foreach (float v in input.Slice(s * width + c * plane, plane)) squares += (v - mean) * (v - mean);
-                }
+                for (int s = 0; s < batchSize; s++) squares += NormalizationKernels.SumOfSquaredDeviations(input.Slice(s * width + c * plane, plane), (float)mean);
                 double variance = squares / n;
                 _mean[c] = (float)mean;
                 _inverseStd[c] = (float)(1.0 / Math.Sqrt(variance + Epsilon));
@@ -152,29 +148,27 @@ public sealed class BatchNorm : ILayer
         double n = (double)batchSize * plane;
         for (int c = 0; c < Features; c++)
         {
-            double sumG = 0, sumGx = 0;
             (float mu, float r) = Statistics(c, _lastForwardTraining);
+            double sumG = 0, sumGx = 0; // Σ g and Σ g·x̂ = r·Σ g·(x − μ)
             for (int s = 0; s < batchSize; s++)
             {
                 int offset = s * width + c * plane;
                 ReadOnlySpan<float> x = input.Slice(offset, plane), g = outputGradient.Slice(offset, plane);
-                for (int i = 0; i < plane; i++)
-                {
-                    sumG += g[i];
-                    sumGx += g[i] * ((x[i] - mu) * r);
-                }
+                sumG += NormalizationKernels.Sum(g);
+                sumGx += NormalizationKernels.CenteredDot(x, mu, g);
             }
+            sumGx *= r;
             gammaGradient[c] += (float)sumGx;
             betaGradient[c] += (float)sumG;
             if (inputGradient.IsEmpty) continue;
+            // ∂C/∂x = γr·(g − mean g − x̂·mean(g·x̂)) = a·g + b·x + c, with x̂ = (x − μ)·r; after an inference pass the means are 0.
             float scale = gamma[c] * r;
-            float meanG = _lastForwardTraining ? (float)(sumG / n) : 0f, meanGx = _lastForwardTraining ? (float)(sumGx / n) : 0f;
+            double meanG = _lastForwardTraining ? sumG / n : 0, meanGx = _lastForwardTraining ? sumGx / n : 0;
+            float b = (float)(-scale * r * meanGx), shift = (float)(scale * (mu * r * meanGx - meanG));
             for (int s = 0; s < batchSize; s++)
             {
                 int offset = s * width + c * plane;
-                ReadOnlySpan<float> x = input.Slice(offset, plane), g = outputGradient.Slice(offset, plane);
-                Span<float> dx = inputGradient.Slice(offset, plane);
-                for (int i = 0; i < plane; i++) dx[i] = scale * (g[i] - meanG - (x[i] - mu) * r * meanGx);
+                NormalizationKernels.Affine(outputGradient.Slice(offset, plane), scale, input.Slice(offset, plane), b, shift, inputGradient.Slice(offset, plane));
             }
         }
     }
@@ -200,9 +194,7 @@ public sealed class BatchNorm : ILayer
             for (int s = 0; s < batchSize; s++)
             {
                 int offset = s * width + c * plane;
-                ReadOnlySpan<float> x = input.Slice(offset, plane);
-                Span<float> y = output.Slice(offset, plane);
-                for (int i = 0; i < plane; i++) y[i] = x[i] * scale + shift;
+                NormalizationKernels.Affine(input.Slice(offset, plane), scale, default, 0f, shift, output.Slice(offset, plane));
             }
         }
     }
