@@ -1,5 +1,3 @@
-using NeuralDescent.Kernels;
-
 namespace NeuralDescent.Layers;
 
 /// <summary>Average pooling: y[c, i, j] = (1/k²) Σ over the window of x[c, i·s + u, j·s + v].</summary>
@@ -13,7 +11,5 @@ public sealed class AvgPool2D : Pool2D
     {
     }
 
-    private protected override void Pool(in WindowGeometry g, ReadOnlySpan<float> x, Span<float> y) => ConvolutionKernels.AvgPool(g, x, y);
-
-    private protected override void Unpool(in WindowGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx) => ConvolutionKernels.AvgPoolBackward(g, dy, dx);
+    private protected override bool IsMax => false;
 }

@@ -1,5 +1,3 @@
-using NeuralDescent.Kernels;
-
 namespace NeuralDescent.Layers;
 
 /// <summary>Max pooling: y[c, i, j] = max over the window of x[c, i·s + u, j·s + v].</summary>
@@ -14,7 +12,5 @@ public sealed class MaxPool2D : Pool2D
     {
     }
 
-    private protected override void Pool(in WindowGeometry g, ReadOnlySpan<float> x, Span<float> y) => ConvolutionKernels.MaxPool(g, x, y);
-
-    private protected override void Unpool(in WindowGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx) => ConvolutionKernels.MaxPoolBackward(g, x, dy, dx);
+    private protected override bool IsMax => true;
 }

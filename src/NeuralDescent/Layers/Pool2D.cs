@@ -67,7 +67,7 @@ public abstract class Pool2D : ILayer
         WindowGeometry g = Geometry();
         (int inSize, int outSize) = (g.Channels * g.InputPlane, g.Channels * g.OutputPlane);
         LayerGuard.CheckBatch(this, input.Length, inSize, output.Length, outSize, batchSize);
-        for (int s = 0; s < batchSize; s++) Pool(g, input.Slice(s * inSize, inSize), output.Slice(s * outSize, outSize));
+        PoolingBatch.Forward(g, IsMax, batchSize, input, output);
     }
 
     /// <inheritdoc />
@@ -78,8 +78,7 @@ public abstract class Pool2D : ILayer
         (int inSize, int outSize) = (g.Channels * g.InputPlane, g.Channels * g.OutputPlane);
         LayerGuard.CheckBatch(this, inputGradient.Length, inSize, outputGradient.Length, outSize, batchSize);
         LayerGuard.CheckBatch(this, input.Length, inSize, outputGradient.Length, outSize, batchSize);
-        for (int s = 0; s < batchSize; s++)
-            Unpool(g, input.Slice(s * inSize, inSize), outputGradient.Slice(s * outSize, outSize), inputGradient.Slice(s * inSize, inSize));
+        PoolingBatch.Backward(g, IsMax, batchSize, input, outputGradient, inputGradient);
     }
 
     /// <summary>The spec: the type name with <c>kernel</c> and <c>stride</c>.</summary>
@@ -89,9 +88,8 @@ public abstract class Pool2D : ILayer
     /// <inheritdoc />
     public override string ToString() => Name;
 
-    private protected abstract void Pool(in WindowGeometry g, ReadOnlySpan<float> x, Span<float> y);
-
-    private protected abstract void Unpool(in WindowGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx);
+    /// <summary>Max pooling (true) or average pooling (false).</summary>
+    private protected abstract bool IsMax { get; }
 
     private WindowGeometry Geometry()
         => _connected ? _geometry : throw new InvalidOperationException($"{Name} is not part of a network yet: build a Network with it before running it.");
