@@ -17,7 +17,7 @@ namespace NeuralDescent.Layers;
 /// <para>Parameters γ (<c>weight</c>, starts at 1) and β (<c>bias</c>, starts at 0); state <c>running_mean</c> (starts at 0)
 /// and <c>running_var</c> (starts at 1), saved with the model and in checkpoints.</para>
 /// </remarks>
-public sealed class BatchNorm : ILayer
+public sealed unsafe class BatchNorm : ILayer, Kernels.Common.IRangeWork
 {
     private readonly Parameter _gamma;
     private readonly Parameter _beta;
@@ -29,6 +29,12 @@ public sealed class BatchNorm : ILayer
     private readonly float[] _inverseStd;
     private int _plane;
     private bool _lastForwardTraining;
+
+    // The training passes split their channels across the kernel threads (RangeParallel); these describe the pass under
+    // way. Only the training thread runs them, so inference, which never touches them, stays safe to share.
+    private bool _backwardPass;
+    private int _batch;
+    private float* _x, _y, _g, _dx;
 
     /// <summary>Creates a batch normalization layer.</summary>
     /// <param name="features">C: the features of a vector input, or the channels of an image input.</param>
@@ -111,23 +117,22 @@ public sealed class BatchNorm : ILayer
         LayerGuard.CheckBatch(this, input.Length, width, output.Length, width, batchSize);
         if (training)
         {
-            long n = (long)batchSize * plane;
-            Span<float> runningMean = _runningMean.Values, runningVar = _runningVar.Values;
-            for (int c = 0; c < Features; c++)
+            fixed (float* x = input, y = output)
             {
-                // Each plane is summed in float lanes, the planes in double.
-                double sum = 0;
-                for (int s = 0; s < batchSize; s++) sum += NormalizationKernels.Sum(input.Slice(s * width + c * plane, plane));
-                double mean = sum / n, squares = 0;
-                for (int s = 0; s < batchSize; s++) squares += NormalizationKernels.SumOfSquaredDeviations(input.Slice(s * width + c * plane, plane), (float)mean);
-                double variance = squares / n;
-                _mean[c] = (float)mean;
-                _inverseStd[c] = (float)(1.0 / Math.Sqrt(variance + Epsilon));
-                runningMean[c] = (float)((1 - Momentum) * runningMean[c] + Momentum * mean);
-                runningVar[c] = (float)((1 - Momentum) * runningVar[c] + Momentum * (n > 1 ? variance * n / (n - 1) : variance));
+                _backwardPass = false;
+                _batch = batchSize;
+                _x = x;
+                _y = y;
+                try
+                {
+                    Kernels.Common.RangeParallel.Run(this, Features, minimumPerPart: 4);
+                }
+                finally
+                {
+                    _x = _y = null;
+                }
             }
             _lastForwardTraining = true;
-            Normalize(input, output, batchSize, plane, training: true);
         }
         else
         {
@@ -143,14 +148,62 @@ public sealed class BatchNorm : ILayer
         int plane = Plane(), width = Features * plane;
         LayerGuard.CheckBatch(this, input.Length, width, outputGradient.Length, width, batchSize);
         if (!inputGradient.IsEmpty) LayerGuard.CheckBatch(this, inputGradient.Length, width, outputGradient.Length, width, batchSize);
+        _ = _gamma.Gradient; // materializes a lazily zeroed gradient before the threads add into it
+        _ = _beta.Gradient;
+        fixed (float* x = input, g = outputGradient, dx = inputGradient)
+        {
+            _backwardPass = true;
+            _batch = batchSize;
+            _x = x;
+            _g = g;
+            _dx = inputGradient.IsEmpty ? null : dx;
+            try
+            {
+                Kernels.Common.RangeParallel.Run(this, Features, minimumPerPart: 4);
+            }
+            finally
+            {
+                _x = _g = _dx = null;
+            }
+        }
+    }
+
+    void Kernels.Common.IRangeWork.Run(int start, int end)
+    {
+        int plane = _plane, width = Features * plane, batch = _batch;
+        long length = (long)batch * width;
+        var input = new ReadOnlySpan<float>(_x, (int)length);
+        if (!_backwardPass)
+        {
+            var output = new Span<float>(_y, (int)length);
+            long n = (long)batch * plane;
+            Span<float> runningMean = _runningMean.Values, runningVar = _runningVar.Values;
+            for (int c = start; c < end; c++)
+            {
+                // Each plane is summed in float lanes, the planes in double.
+                double sum = 0;
+                for (int s = 0; s < batch; s++) sum += NormalizationKernels.Sum(input.Slice(s * width + c * plane, plane));
+                double mean = sum / n, squares = 0;
+                for (int s = 0; s < batch; s++) squares += NormalizationKernels.SumOfSquaredDeviations(input.Slice(s * width + c * plane, plane), (float)mean);
+                double variance = squares / n;
+                _mean[c] = (float)mean;
+                _inverseStd[c] = (float)(1.0 / Math.Sqrt(variance + Epsilon));
+                runningMean[c] = (float)((1 - Momentum) * runningMean[c] + Momentum * mean);
+                runningVar[c] = (float)((1 - Momentum) * runningVar[c] + Momentum * (n > 1 ? variance * n / (n - 1) : variance));
+                NormalizeChannel(input, output, batch, plane, c, training: true);
+            }
+            return;
+        }
+        var outputGradient = new ReadOnlySpan<float>(_g, (int)length);
+        Span<float> inputGradient = _dx == null ? default : new Span<float>(_dx, (int)length);
         Span<float> gammaGradient = _gamma.Gradient, betaGradient = _beta.Gradient;
         ReadOnlySpan<float> gamma = _gamma.Values;
-        double n = (double)batchSize * plane;
-        for (int c = 0; c < Features; c++)
+        double count = (double)batch * plane;
+        for (int c = start; c < end; c++)
         {
             (float mu, float r) = Statistics(c, _lastForwardTraining);
             double sumG = 0, sumGx = 0; // Σ g and Σ g·x̂ = r·Σ g·(x − μ)
-            for (int s = 0; s < batchSize; s++)
+            for (int s = 0; s < batch; s++)
             {
                 int offset = s * width + c * plane;
                 ReadOnlySpan<float> x = input.Slice(offset, plane), g = outputGradient.Slice(offset, plane);
@@ -163,9 +216,9 @@ public sealed class BatchNorm : ILayer
             if (inputGradient.IsEmpty) continue;
             // ∂C/∂x = γr·(g − mean g − x̂·mean(g·x̂)) = a·g + b·x + c, with x̂ = (x − μ)·r; after an inference pass the means are 0.
             float scale = gamma[c] * r;
-            double meanG = _lastForwardTraining ? sumG / n : 0, meanGx = _lastForwardTraining ? sumGx / n : 0;
+            double meanG = _lastForwardTraining ? sumG / count : 0, meanGx = _lastForwardTraining ? sumGx / count : 0;
             float b = (float)(-scale * r * meanGx), shift = (float)(scale * (mu * r * meanGx - meanG));
-            for (int s = 0; s < batchSize; s++)
+            for (int s = 0; s < batch; s++)
             {
                 int offset = s * width + c * plane;
                 NormalizationKernels.Affine(outputGradient.Slice(offset, plane), scale, input.Slice(offset, plane), b, shift, inputGradient.Slice(offset, plane));
@@ -185,17 +238,18 @@ public sealed class BatchNorm : ILayer
 
     private void Normalize(ReadOnlySpan<float> input, Span<float> output, int batchSize, int plane, bool training)
     {
+        for (int c = 0; c < Features; c++) NormalizeChannel(input, output, batchSize, plane, c, training);
+    }
+
+    private void NormalizeChannel(ReadOnlySpan<float> input, Span<float> output, int batchSize, int plane, int c, bool training)
+    {
         int width = Features * plane;
-        ReadOnlySpan<float> gamma = _gamma.Values, beta = _beta.Values;
-        for (int c = 0; c < Features; c++)
+        (float mean, float inverseStd) = Statistics(c, training);
+        float scale = _gamma.Values[c] * inverseStd, shift = _beta.Values[c] - mean * scale;
+        for (int s = 0; s < batchSize; s++)
         {
-            (float mean, float inverseStd) = Statistics(c, training);
-            float scale = gamma[c] * inverseStd, shift = beta[c] - mean * scale;
-            for (int s = 0; s < batchSize; s++)
-            {
-                int offset = s * width + c * plane;
-                NormalizationKernels.Affine(input.Slice(offset, plane), scale, default, 0f, shift, output.Slice(offset, plane));
-            }
+            int offset = s * width + c * plane;
+            NormalizationKernels.Affine(input.Slice(offset, plane), scale, default, 0f, shift, output.Slice(offset, plane));
         }
     }
 
