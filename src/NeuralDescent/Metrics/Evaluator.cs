@@ -39,9 +39,11 @@ public static class Evaluator
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(topK);
         network.CheckDataset(data);
         int count = indices?.Length ?? data.Count;
-        int outputs = network.OutputSize, classes = Math.Max(2, outputs);
-        var confusion = new int[classes, classes];
-        if (count == 0) return new EvaluationResult(0, 0, 0, 0) { Confusion = new ConfusionMatrix(confusion, 0), TopK = topK };
+        if (count == 0)
+        {
+            int classes = Math.Max(2, network.OutputSize);
+            return new EvaluationResult(0, 0, 0, 0) { Confusion = new ConfusionMatrix(new int[classes, classes], 0), TopK = topK };
+        }
         batchSize = Math.Min(Math.Min(batchSize, count), network.MaxWorkspaceRows);
         Network.Workspace ws = network.RentInference(batchSize);
         try

@@ -22,6 +22,8 @@ public class MatrixKernelTests
         data.Add(3, 785, 257);
         data.Add(150, 40, 300);
         data.Add(1, 300, 513);
+        data.Add(25, 70, 321);      // K just past one block of KcMax = 320
+        data.Add(13, 48, 641);
         data.Add(1030, 17, 1100);   // tall: K in blocks of up to 1024
         data.Add(1100, 33, 784);
         return data;
