@@ -140,7 +140,7 @@ internal static unsafe partial class MatrixKernels
         int nPanels = (n + Nr - 1) / Nr;
         float[] packB = Rent(ref t_packB, nPanels * Nr * kcNominal);
         float[] packA = Rent(ref t_packA, (Mc / Mr) * Mr * kcNominal);
-        float* tile = stackalloc float[Mr * Nr];
+        float* tile = stackalloc float[Mr * 2 * Nr];
 
         fixed (float* packedA = packA)
         fixed (float* packedB = packB)
@@ -185,6 +185,23 @@ internal static unsafe partial class MatrixKernels
                                 else Kernel12x16Vector512(kcp, pair, pair + Mr * kcp, bPanel, cTile, ldc, acc, epilogue, rectify);
                             }
                         }
+                        for (; pairB && ir < mc; ir += Mr)
+                        {
+                            // The 6-row panels left after the pairs (M = 64 leaves 4 rows): the 6×32 Vector512 kernel over
+                            // both B panels, through a scratch tile when the panel is ragged.
+                            int mr = Math.Min(Mr, mc - ir);
+                            float* single = packedA + (ir / Mr) * Mr * kcp;
+                            float* cTile = pc0 + (long)(ic + ir) * ldc + jr;
+                            if (mr == Mr)
+                            {
+                                Kernel6x32Vector512(kcp, single, bPanel, bPanel + Nr * kcp, cTile, ldc, acc, epilogue, rectify);
+                            }
+                            else
+                            {
+                                Kernel6x32Vector512(kcp, single, bPanel, bPanel + Nr * kcp, tile, 2 * Nr, false, null, false);
+                                MergeTile(tile, 2 * Nr, cTile, ldc, mr, 2 * Nr, acc, epilogue, rectify);
+                            }
+                        }
                         PanelRows(ir, mc, nr, kcp, transposeA, inPlaceA, pa0, lda, pc, ic, packedA, bPanel, pc0 + jr, ldc, acc, epilogue, rectify, tile);
                         if (pairB)
                         {
@@ -227,18 +244,18 @@ internal static unsafe partial class MatrixKernels
                     continue;
                 }
                 Kernel6x16(kcp, aPanel, Mr, bPanel, tile, Nr, false, null, false);
-                MergeTile(tile, cTile, ldc, mr, nr, acc, epilogue, rectify);
+                MergeTile(tile, Nr, cTile, ldc, mr, nr, acc, epilogue, rectify);
                 continue;
             }
-            if (nr != Nr) MergeTile(tile, cTile, ldc, mr, nr, acc, epilogue, rectify);
+            if (nr != Nr) MergeTile(tile, Nr, cTile, ldc, mr, nr, acc, epilogue, rectify);
         }
     }
 
-    private static void MergeTile(float* tile, float* c, int ldc, int mr, int nr, bool accumulate, float* bias, bool relu)
+    private static void MergeTile(float* tile, int ldt, float* c, int ldc, int mr, int nr, bool accumulate, float* bias, bool relu)
     {
         for (int i = 0; i < mr; i++)
         {
-            float* src = tile + i * Nr;
+            float* src = tile + i * ldt;
             float* dst = c + (long)i * ldc;
             for (int j = 0; j < nr; j++)
             {
@@ -557,6 +574,37 @@ internal static unsafe partial class MatrixKernels
         Store512(c, accumulate, bias, relu, c9); Store512(c + 16, accumulate, bias1, relu, d9); c += ldc;
         Store512(c, accumulate, bias, relu, c10); Store512(c + 16, accumulate, bias1, relu, d10); c += ldc;
         Store512(c, accumulate, bias, relu, c11); Store512(c + 16, accumulate, bias1, relu, d11);
+    }
+
+    /// <summary>
+    /// The 6×32 tile for AVX-512: one packed 6-row A panel against two consecutive packed B panels, twelve accumulators;
+    /// for the single 6-row panel left after the 12-row pairs. Same summation order as the other kernels.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel6x32Vector512(int kc, float* a0, float* b0, float* b1, float* c, int ldc, bool accumulate, float* bias, bool relu)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> u = Vector512.Load(b0), v = Vector512.Load(b1), a;
+            a = Vector512.Create(a0[0]); c0 = Vector512.FusedMultiplyAdd(a, u, c0); d0 = Vector512.FusedMultiplyAdd(a, v, d0);
+            a = Vector512.Create(a0[1]); c1 = Vector512.FusedMultiplyAdd(a, u, c1); d1 = Vector512.FusedMultiplyAdd(a, v, d1);
+            a = Vector512.Create(a0[2]); c2 = Vector512.FusedMultiplyAdd(a, u, c2); d2 = Vector512.FusedMultiplyAdd(a, v, d2);
+            a = Vector512.Create(a0[3]); c3 = Vector512.FusedMultiplyAdd(a, u, c3); d3 = Vector512.FusedMultiplyAdd(a, v, d3);
+            a = Vector512.Create(a0[4]); c4 = Vector512.FusedMultiplyAdd(a, u, c4); d4 = Vector512.FusedMultiplyAdd(a, v, d4);
+            a = Vector512.Create(a0[5]); c5 = Vector512.FusedMultiplyAdd(a, u, c5); d5 = Vector512.FusedMultiplyAdd(a, v, d5);
+            a0 += 6;
+            b0 += 16;
+            b1 += 16;
+        }
+        float* bias1 = bias == null ? null : bias + 16;
+        Store512(c, accumulate, bias, relu, c0); Store512(c + 16, accumulate, bias1, relu, d0); c += ldc;
+        Store512(c, accumulate, bias, relu, c1); Store512(c + 16, accumulate, bias1, relu, d1); c += ldc;
+        Store512(c, accumulate, bias, relu, c2); Store512(c + 16, accumulate, bias1, relu, d2); c += ldc;
+        Store512(c, accumulate, bias, relu, c3); Store512(c + 16, accumulate, bias1, relu, d3); c += ldc;
+        Store512(c, accumulate, bias, relu, c4); Store512(c + 16, accumulate, bias1, relu, d4); c += ldc;
+        Store512(c, accumulate, bias, relu, c5); Store512(c + 16, accumulate, bias1, relu, d5);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
