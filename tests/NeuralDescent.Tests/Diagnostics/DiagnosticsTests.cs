@@ -7,7 +7,6 @@ using NeuralDescent.Optimizers;
 using NeuralDescent.Randomness;
 using NeuralDescent.Training;
 using NeuralDescent.Tests.Support;
-using Xunit.Abstractions;
 using NeuralDescent.Metrics;
 
 namespace NeuralDescent.Tests.Diagnostics;
@@ -70,7 +69,7 @@ public class DiagnosticsTests(MnistFixture mnist, ITestOutputHelper output)
     public void Saliency_IsTheGradientOfTheClassScore()
     {
         var network = new Network(2, new Dense(784, 20), new Tanh(), new Dense(20, 10), new Softmax());
-        new Trainer(new CrossEntropyCost(), new Sgd(0.3f), new TrainerOptions { Epochs = 1, BatchSize = 20 }).Fit(network, Train(2000));
+        new Trainer(new CrossEntropyCost(), new Sgd(0.3f), new TrainerOptions { Epochs = 1, BatchSize = 20 }).Fit(network, Train(2000), cancellationToken: TestContext.Current.CancellationToken);
         var x = new float[784];
         mnist.Data.Test.CopyInput(0, x);
         float[] saliency = Saliency.Compute(network, x, classIndex: 7);
@@ -96,7 +95,7 @@ public class DiagnosticsTests(MnistFixture mnist, ITestOutputHelper output)
     public void WeightImportance_RanksWeights_AndBlankPixelsDoNotMatter()
     {
         var network = new Network(3, new Dense(784, 16), new ReLU(), new Dense(16, 10), new Softmax());
-        new Trainer(new CrossEntropyCost(), new Sgd(0.2f), new TrainerOptions { Epochs = 1, BatchSize = 32 }).Fit(network, Train(2000));
+        new Trainer(new CrossEntropyCost(), new Sgd(0.2f), new TrainerOptions { Epochs = 1, BatchSize = 32 }).Fit(network, Train(2000), cancellationToken: TestContext.Current.CancellationToken);
         float[][] map = WeightImportanceAnalysis.Map(network, new CrossEntropyCost(), Train(1000));
         // Pixel 0 (the top-left corner) is blank in every image: the weights reading it get no gradient at all.
         for (int unit = 0; unit < 16; unit++) map[0][unit * 784].Should().Be(0f);
@@ -171,7 +170,7 @@ public class DiagnosticsTests(MnistFixture mnist, ITestOutputHelper output)
         var cost = new CrossEntropyCost();
         float[][] initial = LossLandscape.Snapshot(network);
         double initialLoss = Evaluator.Evaluate(network, data, cost).Loss;
-        new Trainer(cost, new Sgd(0.2f), new TrainerOptions { Epochs = 3, BatchSize = 20 }).Fit(network, data);
+        new Trainer(cost, new Sgd(0.2f), new TrainerOptions { Epochs = 3, BatchSize = 20 }).Fit(network, data, cancellationToken: TestContext.Current.CancellationToken);
         float[][] trained = LossLandscape.Snapshot(network);
         double trainedLoss = Evaluator.Evaluate(network, data, cost).Loss;
 

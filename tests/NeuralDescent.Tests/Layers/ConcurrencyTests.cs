@@ -27,7 +27,7 @@ public class ConcurrencyTests
         float[] x = Rand.Floats(samples * 36, 5, 0f, 1f);
         var data = Dataset.FromLabels(x, 36, Enumerable.Range(0, samples).Select(i => i % 10).ToArray(), 10);
         // Train a little so batch normalization's running statistics are not the defaults.
-        new Trainer(new CrossEntropyCost(), new Sgd(0.1f), new TrainerOptions { Epochs = 2, BatchSize = 8 }).Fit(network, data);
+        new Trainer(new CrossEntropyCost(), new Sgd(0.1f), new TrainerOptions { Epochs = 2, BatchSize = 8 }).Fit(network, data, cancellationToken: TestContext.Current.CancellationToken);
 
         float[] serialBatch = new float[samples * 10];
         network.PredictBatch(x, serialBatch, samples);
@@ -100,7 +100,7 @@ public class ConcurrencyTests
         var trainer = new Trainer(new CrossEntropyCost(), new Sgd(0.1f), new TrainerOptions { Epochs = 1, BatchSize = 8, Callbacks = [callback] });
         var thread = new Thread(() => trainer.Fit(network, data));
         thread.Start();
-        training.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue();
+        training.Wait(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken).Should().BeTrue();
         try
         {
             FluentActions.Invoking(() => network.Predict(new float[36])).Should().Throw<InvalidOperationException>().WithMessage("*being trained on another thread*");

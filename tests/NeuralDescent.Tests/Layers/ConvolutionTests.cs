@@ -147,7 +147,7 @@ public sealed class ConvolutionTests : IDisposable
                 ComputeOptions.ThreadCount = threads;
                 Network network = Cnn(name, 7);
                 var trainer = new Trainer(new CrossEntropyCost(), new Adam(0.01f), new TrainerOptions { Epochs = 4, BatchSize = 32, Seed = 3 });
-                TrainingHistory history = trainer.Fit(network, train, test);
+                TrainingHistory history = trainer.Fit(network, train, test, cancellationToken: TestContext.Current.CancellationToken);
                 accuracy = history.Epochs[^1].TestAccuracy!.Value;
                 weights.Add(network.Parameters.Concat<object>(network.State).SelectMany(t => t is Parameter p ? p.Values.ToArray() : ((StateTensor)t).Values.ToArray())
                     .Select(BitConverter.SingleToInt32Bits).ToArray());
@@ -181,7 +181,7 @@ public sealed class ConvolutionTests : IDisposable
     public void SavedCnn_LoadsWithItsRunningStatistics_AndPredictsBitwiseTheSame()
     {
         Network network = SmallCnn(5);
-        new Trainer(new CrossEntropyCost(), new Adam(0.01f), new TrainerOptions { Epochs = 1, BatchSize = 32 }).Fit(network, Images(128, 4));
+        new Trainer(new CrossEntropyCost(), new Adam(0.01f), new TrainerOptions { Epochs = 1, BatchSize = 32 }).Fit(network, Images(128, 4), cancellationToken: TestContext.Current.CancellationToken);
         var norm = (BatchNorm)network.Layers[2];
         norm.RunningMean.ToArray().Should().NotEqual(new float[6], "training moved the running statistics");
         string path = Path.Combine(_dir, "cnn.safetensors");

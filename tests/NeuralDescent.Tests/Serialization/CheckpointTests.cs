@@ -41,18 +41,18 @@ public sealed class CheckpointTests : IDisposable
         Dataset data = Images(300, 1);
 
         var straight = NewNetwork(1);
-        new Trainer(new CrossEntropyCost(), new Adam(0.01f), Options()).Fit(straight, data);
+        new Trainer(new CrossEntropyCost(), new Adam(0.01f), Options()).Fit(straight, data, cancellationToken: TestContext.Current.CancellationToken);
 
         string pattern = Path.Combine(_dir, "epoch-{epoch}.safetensors");
         var interrupted = NewNetwork(1);
-        new Trainer(new CrossEntropyCost(), new Adam(0.01f), Options([new ModelCheckpoint(pattern)])).Fit(interrupted, data);
+        new Trainer(new CrossEntropyCost(), new Adam(0.01f), Options([new ModelCheckpoint(pattern)])).Fit(interrupted, data, cancellationToken: TestContext.Current.CancellationToken);
         File.Exists(Path.Combine(_dir, "epoch-2.safetensors")).Should().BeTrue();
 
         Checkpoint checkpoint = Checkpoint.Load(Path.Combine(_dir, "epoch-2.safetensors"));
         checkpoint.Epoch.Should().Be(2);
         checkpoint.Optimizer.Should().Be("Adam");
         var resumed = NewNetwork(seed: 123); // different initial weights: the checkpoint's replace them
-        TrainingHistory history = new Trainer(new CrossEntropyCost(), new Adam(0.01f), Options(resume: checkpoint)).Fit(resumed, data);
+        TrainingHistory history = new Trainer(new CrossEntropyCost(), new Adam(0.01f), Options(resume: checkpoint)).Fit(resumed, data, cancellationToken: TestContext.Current.CancellationToken);
 
         history.Epochs.Select(e => e.Epoch).Should().Equal(3, 4);
         float[] expected = straight.Parameters.SelectMany(p => p.Values.ToArray()).ToArray();
@@ -66,7 +66,7 @@ public sealed class CheckpointTests : IDisposable
         Dataset data = Images(100, 2);
         string path = Path.Combine(_dir, "c.safetensors");
         var network = NewNetwork(1);
-        new Trainer(new CrossEntropyCost(), new Adam(0.01f), Options([new ModelCheckpoint(path, everyEpochs: 2)])).Fit(network, data);
+        new Trainer(new CrossEntropyCost(), new Adam(0.01f), Options([new ModelCheckpoint(path, everyEpochs: 2)])).Fit(network, data, cancellationToken: TestContext.Current.CancellationToken);
         Checkpoint checkpoint = Checkpoint.Load(path);
         checkpoint.Epoch.Should().Be(4);
 
@@ -83,7 +83,7 @@ public sealed class CheckpointTests : IDisposable
         Dataset data = Images(100, 3);
         string path = Path.Combine(_dir, "m.safetensors");
         var network = NewNetwork(1);
-        new Trainer(new CrossEntropyCost(), new Momentum(0.05f), Options([new ModelCheckpoint(path)])).Fit(network, data);
+        new Trainer(new CrossEntropyCost(), new Momentum(0.05f), Options([new ModelCheckpoint(path)])).Fit(network, data, cancellationToken: TestContext.Current.CancellationToken);
         Network loaded = ModelFile.Load(path);
         float[] x = Rand.Floats(16, 4, 0f, 1f);
         loaded.Predict(x).Should().Equal(network.Predict(x));
@@ -104,7 +104,7 @@ public sealed class CheckpointTests : IDisposable
     {
         Dataset data = Images(120, 5);
         string good = Path.Combine(_dir, "good.safetensors");
-        new Trainer(new CrossEntropyCost(), new Adam(0.01f), Options([new ModelCheckpoint(good, everyEpochs: 2)]) with { Epochs = 2 }).Fit(NewNetwork(1), data);
+        new Trainer(new CrossEntropyCost(), new Adam(0.01f), Options([new ModelCheckpoint(good, everyEpochs: 2)]) with { Epochs = 2 }).Fit(NewNetwork(1), data, cancellationToken: TestContext.Current.CancellationToken);
         const string p = "neuraldescent.checkpoint.";
         var cases = new (string Name, Action<List<Tensor>, Dictionary<string, string>> Change, string Message)[]
         {

@@ -105,7 +105,7 @@ public sealed class CustomLayerTests : IDisposable
             => new() { Epochs = 4, BatchSize = 16, Seed = 2, Callbacks = callbacks ?? [], ResumeFrom = resume };
 
         var straight = NewNetwork(1);
-        TrainingHistory history = new Trainer(new CrossEntropyCost(), new Adam(0.01f), Options()).Fit(straight, data);
+        TrainingHistory history = new Trainer(new CrossEntropyCost(), new Adam(0.01f), Options()).Fit(straight, data, cancellationToken: TestContext.Current.CancellationToken);
         history.Epochs[^1].TrainingLoss.Should().BeLessThan(history.Epochs[0].TrainingLoss * 0.9f);
         var gain = (Gain)straight.Layers[1];
         gain.Parameters[0].Values.ToArray().Should().NotEqual(Enumerable.Repeat(1f, 12).ToArray(), "the gains were trained");
@@ -118,10 +118,10 @@ public sealed class CustomLayerTests : IDisposable
         Bits(loaded).Should().Equal(Bits(straight));
 
         string pattern = Path.Combine(_dir, "epoch-{epoch}.safetensors");
-        new Trainer(new CrossEntropyCost(), new Adam(0.01f), Options([new ModelCheckpoint(pattern)])).Fit(NewNetwork(1), data);
+        new Trainer(new CrossEntropyCost(), new Adam(0.01f), Options([new ModelCheckpoint(pattern)])).Fit(NewNetwork(1), data, cancellationToken: TestContext.Current.CancellationToken);
         Checkpoint checkpoint = Checkpoint.Load(Path.Combine(_dir, "epoch-2.safetensors"));
         var resumed = NewNetwork(seed: 99);
-        new Trainer(new CrossEntropyCost(), new Adam(0.01f), Options(resume: checkpoint)).Fit(resumed, data);
+        new Trainer(new CrossEntropyCost(), new Adam(0.01f), Options(resume: checkpoint)).Fit(resumed, data, cancellationToken: TestContext.Current.CancellationToken);
         Bits(resumed).Should().Equal(Bits(straight));
     }
 

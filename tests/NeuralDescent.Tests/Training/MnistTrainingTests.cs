@@ -4,7 +4,6 @@ using NeuralDescent.Layers;
 using NeuralDescent.Optimizers;
 using NeuralDescent.Training;
 using NeuralDescent.Tests.Support;
-using Xunit.Abstractions;
 using NeuralDescent.Metrics;
 
 namespace NeuralDescent.Tests.Training;
@@ -22,7 +21,7 @@ public class MnistTrainingTests(MnistFixture mnist, ITestOutputHelper output)
             new Dense(30, 10, Initializer.StandardNormal), new Sigmoid());
         var trainer = new Trainer(new QuadraticCost(), new Sgd(3.0f), new TrainerOptions { Epochs = 1, BatchSize = 10, Seed = 1 });
 
-        TrainingHistory history = trainer.Fit(network, mnist.Data);
+        TrainingHistory history = trainer.Fit(network, mnist.Data, cancellationToken: TestContext.Current.CancellationToken);
 
         output.WriteLine($"Nielsen 784-30-10, 1 epoch: test accuracy {history.Last!.TestAccuracy:P2} in {history.Last.Duration.TotalSeconds:F2} s");
         history.Last.TestAccuracy.Should().BeGreaterThanOrEqualTo(0.90);
@@ -35,7 +34,7 @@ public class MnistTrainingTests(MnistFixture mnist, ITestOutputHelper output)
         var network = new Network(1, new Dense(784, 128), new ReLU(), new Dense(128, 10), new Softmax());
         var trainer = new Trainer(new CrossEntropyCost(), new Sgd(0.3f), new TrainerOptions { Epochs = 5, BatchSize = 64, Seed = 1 });
 
-        TrainingHistory history = trainer.Fit(network, mnist.Data);
+        TrainingHistory history = trainer.Fit(network, mnist.Data, cancellationToken: TestContext.Current.CancellationToken);
 
         foreach (EpochSummary e in history.Epochs)
             output.WriteLine($"epoch {e.Epoch}: loss {e.TrainingLoss:F4} train {e.TrainingAccuracy:P2} test {e.TestAccuracy:P2} ({e.Duration.TotalSeconds:F2} s)");

@@ -27,7 +27,7 @@ public class ReadmeExampleTests(MnistFixture fixture)
         var trainer = new Trainer(new CrossEntropyCost(), new Sgd(learningRate: 0.3f),
             new TrainerOptions { Epochs = 2, BatchSize = 64, Seed = 1 });
 
-        TrainingHistory history = trainer.Fit(network, mnist);
+        TrainingHistory history = trainer.Fit(network, mnist, cancellationToken: TestContext.Current.CancellationToken);
 
         float[] pixels = new float[784];
         mnist.Test.CopyInput(0, pixels);
@@ -58,7 +58,7 @@ public class ReadmeExampleTests(MnistFixture fixture)
                 Callbacks = [new EarlyStopping(Metric.ValidationLoss, patience: 4)],
             });
 
-        TrainingHistory history = trainer.Fit(network, mnist);
+        TrainingHistory history = trainer.Fit(network, mnist, cancellationToken: TestContext.Current.CancellationToken);
         EvaluationResult test = Evaluator.Evaluate(network, mnist.Test, new CrossEntropyCost());
 
         history.Epochs.Should().HaveCount(3);
@@ -120,9 +120,9 @@ public class ReadmeExampleTests(MnistFixture fixture)
 
             var cost = new CrossEntropyCost();
             var options = new TrainerOptions { Epochs = 4, BatchSize = 128, Callbacks = [new ModelCheckpoint(Path.Combine(dir, "epoch-{epoch}.safetensors"))] };
-            new Trainer(cost, new Adam(), options).Fit(network, mnist);
+            new Trainer(cost, new Adam(), options).Fit(network, mnist, cancellationToken: TestContext.Current.CancellationToken);
             var resume = options with { ResumeFrom = Checkpoint.Load(Path.Combine(dir, "epoch-2.safetensors")) };
-            TrainingHistory rest = new Trainer(cost, new Adam(), resume).Fit(again, mnist);
+            TrainingHistory rest = new Trainer(cost, new Adam(), resume).Fit(again, mnist, cancellationToken: TestContext.Current.CancellationToken);
             rest.Epochs.Select(e => e.Epoch).Should().Equal(3, 4);
             again.Parameters.SelectMany(p => p.Values.ToArray()).Should().Equal(network.Parameters.SelectMany(p => p.Values.ToArray()));
         }

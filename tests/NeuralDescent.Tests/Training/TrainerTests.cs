@@ -26,7 +26,7 @@ public class TrainerTests
     {
         var network = SmallNetwork(1);
         var trainer = new Trainer(new CrossEntropyCost(), new Sgd(0.5f), new TrainerOptions { Epochs = 20, BatchSize = 16, Seed = 2 });
-        TrainingHistory history = trainer.Fit(network, Synthetic(800, 3), Synthetic(400, 4));
+        TrainingHistory history = trainer.Fit(network, Synthetic(800, 3), Synthetic(400, 4), cancellationToken: TestContext.Current.CancellationToken);
         history.Epochs.Should().HaveCount(20);
         history.Epochs[^1].TrainingLoss.Should().BeLessThan(history.Epochs[0].TrainingLoss / 2);
         history.Last!.TestAccuracy.Should().BeGreaterThan(0.9);
@@ -64,7 +64,7 @@ public class TrainerTests
     {
         var reports = new List<TrainingProgress>();
         var trainer = new Trainer(new QuadraticCost(), new Sgd(0.1f), new TrainerOptions { Epochs = 2, BatchSize = 32 });
-        trainer.Fit(SmallNetwork(1), Synthetic(100, 1), null, new SynchronousProgress<TrainingProgress>(reports.Add));
+        trainer.Fit(SmallNetwork(1), Synthetic(100, 1), null, new SynchronousProgress<TrainingProgress>(reports.Add), cancellationToken: TestContext.Current.CancellationToken);
         // 100 samples / 32 = 4 batches (the last holds 4), plus one epoch-end report, per epoch.
         reports.Should().HaveCount(2 * (4 + 1));
         reports.Where(r => r.CompletedEpoch is not null).Select(r => r.Epoch).Should().Equal(1, 2);

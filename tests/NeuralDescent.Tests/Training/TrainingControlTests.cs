@@ -53,7 +53,7 @@ public class TrainingControlTests
         var recorder = new Recorder();
         var sgd = new Sgd(0.4f);
         var options = new TrainerOptions { Epochs = 2, BatchSize = 50, LearningRateSchedule = LearningRateSchedule.StepDecay(1, 0.5), Callbacks = [recorder] };
-        new Trainer(new CrossEntropyCost(), sgd, options).Fit(Small(1), Synthetic(100, 1));
+        new Trainer(new CrossEntropyCost(), sgd, options).Fit(Small(1), Synthetic(100, 1), cancellationToken: TestContext.Current.CancellationToken);
         recorder.Batches.Select(b => b.LearningRate).Should().Equal(0.4f, 0.4f, 0.2f, 0.2f);
         sgd.LearningRate.Should().Be(0.4f);
         recorder.Epochs.Select(e => e.LearningRate).Should().Equal(0.4f, 0.2f);
@@ -63,7 +63,7 @@ public class TrainingControlTests
     public void Callbacks_AreCalledInOrder()
     {
         var recorder = new Recorder();
-        new Trainer(new CrossEntropyCost(), new Sgd(0.1f), new TrainerOptions { Epochs = 3, BatchSize = 40, Callbacks = [recorder] }).Fit(Small(1), Synthetic(100, 1));
+        new Trainer(new CrossEntropyCost(), new Sgd(0.1f), new TrainerOptions { Epochs = 3, BatchSize = 40, Callbacks = [recorder] }).Fit(Small(1), Synthetic(100, 1), cancellationToken: TestContext.Current.CancellationToken);
         recorder.Events.Should().Equal(["start", "b1.1", "b1.2", "b1.3", "e1", "b2.1", "b2.2", "b2.3", "e2", "b3.1", "b3.2", "b3.3", "e3", "end"]);
     }
 
@@ -72,7 +72,7 @@ public class TrainingControlTests
     {
         var recorder = new Recorder();
         var options = new TrainerOptions { Epochs = 2, BatchSize = 10, ValidationSplit = 0.25, Seed = 3, Callbacks = [recorder] };
-        TrainingHistory history = new Trainer(new CrossEntropyCost(), new Sgd(0.3f), options).Fit(Small(1), Synthetic(200, 1));
+        TrainingHistory history = new Trainer(new CrossEntropyCost(), new Sgd(0.3f), options).Fit(Small(1), Synthetic(200, 1), cancellationToken: TestContext.Current.CancellationToken);
         history.Epochs.Should().OnlyContain(e => e.ValidationLoss != null && e.ValidationAccuracy != null);
         recorder.Batches.Count(b => b.Epoch == 1).Should().Be(15); // 150 training samples in batches of 10
     }
@@ -85,7 +85,7 @@ public class TrainingControlTests
         var early = new EarlyStopping(Metric.ValidationLoss, patience: 2);
         var snapshots = new SnapshotCallback();
         var options = new TrainerOptions { Epochs = 200, BatchSize = 8, ValidationSplit = 0.5, Seed = 1, Callbacks = [snapshots, early] };
-        TrainingHistory history = new Trainer(new CrossEntropyCost(), new Sgd(0.5f), options).Fit(network, Synthetic(80, 5, noisyLabels: true));
+        TrainingHistory history = new Trainer(new CrossEntropyCost(), new Sgd(0.5f), options).Fit(network, Synthetic(80, 5, noisyLabels: true), cancellationToken: TestContext.Current.CancellationToken);
 
         history.Epochs.Count.Should().BeLessThan(200);
         early.StoppedEpoch.Should().Be(history.Epochs.Count);
@@ -110,7 +110,7 @@ public class TrainingControlTests
         float[] before = network.Parameters.SelectMany(p => p.Values.ToArray()).ToArray();
         var recorder = new Recorder();
         var options = new TrainerOptions { Epochs = 1, BatchSize = 100, GradientClipNorm = 1e-3f, Callbacks = [recorder] };
-        new Trainer(new CrossEntropyCost(), new Sgd(1f), options).Fit(network, Synthetic(100, 1));
+        new Trainer(new CrossEntropyCost(), new Sgd(1f), options).Fit(network, Synthetic(100, 1), cancellationToken: TestContext.Current.CancellationToken);
         float[] after = network.Parameters.SelectMany(p => p.Values.ToArray()).ToArray();
         double step = Math.Sqrt(before.Zip(after, (a, b) => (double)(a - b) * (a - b)).Sum());
         recorder.Batches.Single().GradientNorm.Should().BeGreaterThan(1e-3f);
