@@ -162,7 +162,7 @@ internal static class ConvolutionKernels
     /// <summary>sums[c] += Σⱼ m[c, j] over a rows × width matrix, each row summed in double.</summary>
     public static void AccumulateRowSums(ReadOnlySpan<float> m, Span<float> sums, int width)
     {
-        for (int c = 0; c < sums.Length; c++) sums[c] += TensorPrimitives.Sum(m.Slice(c * width, width));
+        for (int c = 0; c < sums.Length; c++) sums[c] += ReductionKernels.Sum(m.Slice(c * width, width));
     }
 
     /// <summary>Max pooling of one sample: y[c, oy, ox] = max over the k × k window at (oy·s, ox·s).</summary>
@@ -310,7 +310,7 @@ internal static class ConvolutionKernels
                 {
                     int origin = oy * s * w + ox * s;
                     float sum = 0;
-                    for (int ky = 0; ky < k; ky++) sum += TensorPrimitives.Sum(plane.Slice(origin + ky * w, k));
+                    for (int ky = 0; ky < k; ky++) sum += ReductionKernels.Sum(plane.Slice(origin + ky * w, k));
                     outPlane[oy * ow + ox] = sum * scale;
                 }
             }

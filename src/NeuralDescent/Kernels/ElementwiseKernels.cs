@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -8,7 +9,8 @@ namespace NeuralDescent.Kernels;
 /// <summary>
 /// Element-wise activation kernels and their derivatives over spans of equal length.
 /// Forward passes go through <see cref="TensorPrimitives"/>; the backward passes that TensorPrimitives
-/// has no single call for are written once here with a Vector256 body and a scalar tail.
+/// has no single call for are written once here with a <see cref="Vector{T}"/> body (256 bits on x64, 128 on ARM64) and a scalar tail
+/// computing the same expression, so results do not depend on the vector width.
 /// All kernels allow <c>destination</c> to alias an input.
 /// </summary>
 internal static class ElementwiseKernels
@@ -19,16 +21,16 @@ internal static class ElementwiseKernels
     {
         CheckLengths(y.Length, dy.Length, dx.Length);
         int i = 0;
-        if (Vector256.IsHardwareAccelerated && MatrixKernels.SimdEnabled)
+        if (Vector.IsHardwareAccelerated && MatrixKernels.SimdEnabled)
         {
             ref float ry = ref MemoryMarshal.GetReference(y);
             ref float rdy = ref MemoryMarshal.GetReference(dy);
             ref float rdx = ref MemoryMarshal.GetReference(dx);
-            Vector256<float> one = Vector256.Create(1f);
-            for (; i <= y.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            Vector<float> one = Vector.Create(1f);
+            for (; i <= y.Length - Vector<float>.Count; i += Vector<float>.Count)
             {
-                Vector256<float> v = Vector256.LoadUnsafe(ref ry, (nuint)i);
-                (Vector256.LoadUnsafe(ref rdy, (nuint)i) * v * (one - v)).StoreUnsafe(ref rdx, (nuint)i);
+                Vector<float> v = Vector.LoadUnsafe(ref ry, (nuint)i);
+                (Vector.LoadUnsafe(ref rdy, (nuint)i) * v * (one - v)).StoreUnsafe(ref rdx, (nuint)i);
             }
         }
         for (; i < y.Length; i++) dx[i] = dy[i] * y[i] * (1f - y[i]);
@@ -40,16 +42,16 @@ internal static class ElementwiseKernels
     {
         CheckLengths(y.Length, dy.Length, dx.Length);
         int i = 0;
-        if (Vector256.IsHardwareAccelerated && MatrixKernels.SimdEnabled)
+        if (Vector.IsHardwareAccelerated && MatrixKernels.SimdEnabled)
         {
             ref float ry = ref MemoryMarshal.GetReference(y);
             ref float rdy = ref MemoryMarshal.GetReference(dy);
             ref float rdx = ref MemoryMarshal.GetReference(dx);
-            Vector256<float> one = Vector256.Create(1f);
-            for (; i <= y.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            Vector<float> one = Vector.Create(1f);
+            for (; i <= y.Length - Vector<float>.Count; i += Vector<float>.Count)
             {
-                Vector256<float> v = Vector256.LoadUnsafe(ref ry, (nuint)i);
-                (Vector256.LoadUnsafe(ref rdy, (nuint)i) * (one - v * v)).StoreUnsafe(ref rdx, (nuint)i);
+                Vector<float> v = Vector.LoadUnsafe(ref ry, (nuint)i);
+                (Vector.LoadUnsafe(ref rdy, (nuint)i) * (one - v * v)).StoreUnsafe(ref rdx, (nuint)i);
             }
         }
         for (; i < y.Length; i++) dx[i] = dy[i] * (1f - y[i] * y[i]);
@@ -61,15 +63,15 @@ internal static class ElementwiseKernels
     {
         CheckLengths(x.Length, x.Length, y.Length);
         int i = 0;
-        if (Vector256.IsHardwareAccelerated && MatrixKernels.SimdEnabled)
+        if (Vector.IsHardwareAccelerated && MatrixKernels.SimdEnabled)
         {
             ref float rx = ref MemoryMarshal.GetReference(x);
             ref float ry = ref MemoryMarshal.GetReference(y);
-            Vector256<float> a = Vector256.Create(alpha);
-            for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            Vector<float> a = Vector.Create(alpha);
+            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
             {
-                Vector256<float> v = Vector256.LoadUnsafe(ref rx, (nuint)i);
-                Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero), v, v * a).StoreUnsafe(ref ry, (nuint)i);
+                Vector<float> v = Vector.LoadUnsafe(ref rx, (nuint)i);
+                Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<float>.Zero), v, v * a).StoreUnsafe(ref ry, (nuint)i);
             }
         }
         for (; i < x.Length; i++) y[i] = x[i] > 0f ? x[i] : alpha * x[i];
@@ -81,17 +83,17 @@ internal static class ElementwiseKernels
     {
         CheckLengths(x.Length, dy.Length, dx.Length);
         int i = 0;
-        if (Vector256.IsHardwareAccelerated && MatrixKernels.SimdEnabled)
+        if (Vector.IsHardwareAccelerated && MatrixKernels.SimdEnabled)
         {
             ref float rx = ref MemoryMarshal.GetReference(x);
             ref float rdy = ref MemoryMarshal.GetReference(dy);
             ref float rdx = ref MemoryMarshal.GetReference(dx);
-            Vector256<float> a = Vector256.Create(alpha);
-            for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            Vector<float> a = Vector.Create(alpha);
+            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
             {
-                Vector256<float> g = Vector256.LoadUnsafe(ref rdy, (nuint)i);
-                Vector256<float> positive = Vector256.GreaterThan(Vector256.LoadUnsafe(ref rx, (nuint)i), Vector256<float>.Zero);
-                Vector256.ConditionalSelect(positive, g, g * a).StoreUnsafe(ref rdx, (nuint)i);
+                Vector<float> g = Vector.LoadUnsafe(ref rdy, (nuint)i);
+                Vector<int> positive = Vector.GreaterThan(Vector.LoadUnsafe(ref rx, (nuint)i), Vector<float>.Zero);
+                Vector.ConditionalSelect(positive, g, g * a).StoreUnsafe(ref rdx, (nuint)i);
             }
         }
         for (; i < x.Length; i++) dx[i] = x[i] > 0f ? dy[i] : alpha * dy[i];
@@ -105,9 +107,10 @@ internal static class ElementwiseKernels
     public static void SoftmaxForward(ReadOnlySpan<float> x, Span<float> y, int rows, int width)
     {
         CheckLengths(x.Length, x.Length, y.Length);
-        if (width >= Vector256<float>.Count && width <= 2 * Vector256<float>.Count && Vector256.IsHardwareAccelerated && MatrixKernels.SimdEnabled)
+        if (width >= Vector256<float>.Count && width <= 2 * Vector256<float>.Count && MatrixKernels.SimdEnabled)
         {
-            SoftmaxRows8To16(x, y, rows, width);
+            if (Vector256.IsHardwareAccelerated) SoftmaxRows8To16(x, y, rows, width);
+            else SoftmaxRows8To16Vector128(x, y, rows, width);
             return;
         }
         // Three passes over the whole batch instead of five calls per row: shift each row by its max,
@@ -143,7 +146,7 @@ internal static class ElementwiseKernels
             }
             else
             {
-                TensorPrimitives.Multiply(yr, 1f / TensorPrimitives.Sum(yr), yr);
+                TensorPrimitives.Multiply(yr, 1f / ReductionKernels.Sum(yr), yr);
             }
         }
     }
@@ -181,6 +184,39 @@ internal static class ElementwiseKernels
         }
     }
 
+    /// <summary>
+    /// <see cref="SoftmaxRows8To16"/> for ARM64: each of the two eight-float vectors as two <c>Vector128</c> halves. The
+    /// maximum is exact in any order, the exponentials are per lane, and the sum is reduced as <c>Vector256.Sum</c> does
+    /// (((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7))), so both give bitwise-equal rows.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SoftmaxRows8To16Vector128(ReadOnlySpan<float> x, Span<float> y, int rows, int width)
+    {
+        ref float rx = ref MemoryMarshal.GetReference(x);
+        ref float ry = ref MemoryMarshal.GetReference(y);
+        nuint second = (nuint)(width - 8);
+        Vector128<float> skip = Vector128.Create((float)(16 - width));
+        Vector128<float> freshLo = Vector128.GreaterThanOrEqual(Vector128.Create(0f, 1f, 2f, 3f), skip);
+        Vector128<float> freshHi = Vector128.GreaterThanOrEqual(Vector128.Create(4f, 5f, 6f, 7f), skip);
+        for (int r = 0; r < rows; r++)
+        {
+            nuint start = (nuint)r * (nuint)width;
+            Vector128<float> a0 = Vector128.LoadUnsafe(ref rx, start), a1 = Vector128.LoadUnsafe(ref rx, start + 4);
+            Vector128<float> b0 = Vector128.LoadUnsafe(ref rx, start + second), b1 = Vector128.LoadUnsafe(ref rx, start + second + 4);
+            Vector128<float> max = Vector128.Max(Vector128.Max(a0, a1), Vector128.Max(b0, b1));
+            max = Vector128.Max(max, Vector128.Shuffle(max, Vector128.Create(2, 3, 0, 1)));
+            max = Vector128.Max(max, Vector128.Shuffle(max, Vector128.Create(1, 0, 3, 2)));
+            Vector128<float> e0 = Vector128.Exp(a0 - max), e1 = Vector128.Exp(a1 - max);
+            Vector128<float> f0 = Vector128.Exp(b0 - max), f1 = Vector128.Exp(b1 - max);
+            float sum = Vector128.Sum(e0 + (f0 & freshLo)) + Vector128.Sum(e1 + (f1 & freshHi));
+            Vector128<float> inverse = Vector128.Create(1f / sum);
+            (f0 * inverse).StoreUnsafe(ref ry, start + second);
+            (f1 * inverse).StoreUnsafe(ref ry, start + second + 4);
+            (e0 * inverse).StoreUnsafe(ref ry, start);
+            (e1 * inverse).StoreUnsafe(ref ry, start + 4);
+        }
+    }
+
     /// <summary>Row-wise softmax backward: dxᵢ = yᵢ · (dyᵢ − Σⱼ dyⱼ yⱼ), the Jacobian-vector product of softmax.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SoftmaxBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int rows, int width)
@@ -191,7 +227,7 @@ internal static class ElementwiseKernels
             ReadOnlySpan<float> yr = y.Slice(r * width, width);
             ReadOnlySpan<float> dyr = dy.Slice(r * width, width);
             Span<float> dxr = dx.Slice(r * width, width);
-            float dot = TensorPrimitives.Dot(dyr, yr);
+            float dot = ReductionKernels.Dot(dyr, yr);
             TensorPrimitives.Subtract(dyr, dot, dxr);
             TensorPrimitives.Multiply(dxr, yr, dxr);
         }

@@ -11,11 +11,20 @@ internal static unsafe partial class MatrixKernels
     /// (m ≤ <see cref="DotNtMaxRows"/>, e.g. Nielsen's batch of 10): both A's rows and B's rows run contiguously along k,
     /// so nothing is packed and no lanes are wasted on padding rows or columns.
     /// C[i, j] (+)= Σₚ A[i, p]·B[j, p] in tiles of 2 rows of A × 4 rows of B, B's four rows held in L1 while every row
-    /// of A passes. Every element is summed the same way whichever tile covers it (one Vector256 accumulator over k in
-    /// steps of 8, its horizontal sum, then the k mod 8 tail in order), so results do not depend on how C is split.
+    /// of A passes. Every element is summed the same way whichever tile covers it (one eight-lane accumulator over k in
+    /// steps of 8, its horizontal sum in the order of <see cref="ILanes8{TVector}.Sum"/>, then the k mod 8 tail in order), so results do not depend on how C is split.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GemmDotNt(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias, bool relu)
+    {
+        if (Vector256.IsHardwareAccelerated) GemmDotNt<Lanes256, Vector256<float>>(m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias, relu);
+        else GemmDotNt<Lanes128x2, Lanes128x2.Pair>(m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias, relu);
+    }
+
+    /// <summary><see cref="GemmDotNt(int, int, int, float*, int, float*, int, float*, int, bool, float*, bool)"/> in eight-lane vectors <typeparamref name="T"/> handled by <typeparamref name="TOps"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GemmDotNt<TOps, T>(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias, bool relu)
+        where TOps : ILanes8<T>
+        where T : unmanaged
     {
         int j = 0;
         for (; j + 4 <= n; j += 4)
@@ -23,19 +32,19 @@ internal static unsafe partial class MatrixKernels
             float* bj = b + (long)j * ldb;
             float* biasJ = bias == null ? null : bias + j;
             int i = 0;
-            for (; i + 2 <= m; i += 2) Dot2x4(k, a + (long)i * lda, lda, bj, ldb, c + (long)i * ldc + j, ldc, accumulate, biasJ, relu);
-            if (i < m) Dot1x4(k, a + (long)i * lda, bj, ldb, c + (long)i * ldc + j, accumulate, biasJ, relu);
+            for (; i + 2 <= m; i += 2) Dot2x4<TOps, T>(k, a + (long)i * lda, lda, bj, ldb, c + (long)i * ldc + j, ldc, accumulate, biasJ, relu);
+            if (i < m) Dot1x4<TOps, T>(k, a + (long)i * lda, bj, ldb, c + (long)i * ldc + j, accumulate, biasJ, relu);
         }
         for (; j < n; j++)
         {
             float* bj = b + (long)j * ldb;
             float biasJ = bias == null ? 0f : bias[j];
             int i = 0;
-            for (; i + 4 <= m; i += 4) Dot4x1(k, a + (long)i * lda, lda, bj, c + (long)i * ldc + j, ldc, accumulate, bias != null, biasJ, relu);
+            for (; i + 4 <= m; i += 4) Dot4x1<TOps, T>(k, a + (long)i * lda, lda, bj, c + (long)i * ldc + j, ldc, accumulate, bias != null, biasJ, relu);
             for (; i < m; i++)
             {
                 float* ci = c + (long)i * ldc + j;
-                *ci = Finish(DotVector(k, a + (long)i * lda, bj), ci, accumulate, bias != null, biasJ, relu);
+                *ci = Finish(DotVector<TOps, T>(k, a + (long)i * lda, bj), ci, accumulate, bias != null, biasJ, relu);
             }
         }
     }
@@ -51,89 +60,97 @@ internal static unsafe partial class MatrixKernels
 
     /// <summary>C[0..2, 0..4] (+)= rows 0–1 of a · rows 0–3 of b: eight accumulators, six loads per eight FMAs.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Dot2x4(int k, float* a0, int lda, float* b0, int ldb, float* c, int ldc, bool accumulate, float* bias, bool relu)
+    private static void Dot2x4<TOps, T>(int k, float* a0, int lda, float* b0, int ldb, float* c, int ldc, bool accumulate, float* bias, bool relu)
+        where TOps : ILanes8<T>
+        where T : unmanaged
     {
         float* a1 = a0 + lda;
         float* b1 = b0 + ldb;
         float* b2 = b1 + ldb;
         float* b3 = b2 + ldb;
-        Vector256<float> s00 = default, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default;
+        T s00 = default, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default;
         int p = 0;
         for (; p + 8 <= k; p += 8)
         {
-            Vector256<float> x0 = Vector256.Load(a0 + p), x1 = Vector256.Load(a1 + p), y;
-            y = Vector256.Load(b0 + p); s00 = Vector256.FusedMultiplyAdd(x0, y, s00); s10 = Vector256.FusedMultiplyAdd(x1, y, s10);
-            y = Vector256.Load(b1 + p); s01 = Vector256.FusedMultiplyAdd(x0, y, s01); s11 = Vector256.FusedMultiplyAdd(x1, y, s11);
-            y = Vector256.Load(b2 + p); s02 = Vector256.FusedMultiplyAdd(x0, y, s02); s12 = Vector256.FusedMultiplyAdd(x1, y, s12);
-            y = Vector256.Load(b3 + p); s03 = Vector256.FusedMultiplyAdd(x0, y, s03); s13 = Vector256.FusedMultiplyAdd(x1, y, s13);
+            T x0 = TOps.Load(a0 + p), x1 = TOps.Load(a1 + p), y;
+            y = TOps.Load(b0 + p); s00 = TOps.MultiplyAdd(x0, y, s00); s10 = TOps.MultiplyAdd(x1, y, s10);
+            y = TOps.Load(b1 + p); s01 = TOps.MultiplyAdd(x0, y, s01); s11 = TOps.MultiplyAdd(x1, y, s11);
+            y = TOps.Load(b2 + p); s02 = TOps.MultiplyAdd(x0, y, s02); s12 = TOps.MultiplyAdd(x1, y, s12);
+            y = TOps.Load(b3 + p); s03 = TOps.MultiplyAdd(x0, y, s03); s13 = TOps.MultiplyAdd(x1, y, s13);
         }
         bool hasBias = bias != null;
         float* c1 = c + ldc;
-        c[0] = Finish(Vector256.Sum(s00) + DotTail(a0, b0, p, k), c, accumulate, hasBias, hasBias ? bias[0] : 0f, relu);
-        c[1] = Finish(Vector256.Sum(s01) + DotTail(a0, b1, p, k), c + 1, accumulate, hasBias, hasBias ? bias[1] : 0f, relu);
-        c[2] = Finish(Vector256.Sum(s02) + DotTail(a0, b2, p, k), c + 2, accumulate, hasBias, hasBias ? bias[2] : 0f, relu);
-        c[3] = Finish(Vector256.Sum(s03) + DotTail(a0, b3, p, k), c + 3, accumulate, hasBias, hasBias ? bias[3] : 0f, relu);
-        c1[0] = Finish(Vector256.Sum(s10) + DotTail(a1, b0, p, k), c1, accumulate, hasBias, hasBias ? bias[0] : 0f, relu);
-        c1[1] = Finish(Vector256.Sum(s11) + DotTail(a1, b1, p, k), c1 + 1, accumulate, hasBias, hasBias ? bias[1] : 0f, relu);
-        c1[2] = Finish(Vector256.Sum(s12) + DotTail(a1, b2, p, k), c1 + 2, accumulate, hasBias, hasBias ? bias[2] : 0f, relu);
-        c1[3] = Finish(Vector256.Sum(s13) + DotTail(a1, b3, p, k), c1 + 3, accumulate, hasBias, hasBias ? bias[3] : 0f, relu);
+        c[0] = Finish(TOps.Sum(s00) + DotTail(a0, b0, p, k), c, accumulate, hasBias, hasBias ? bias[0] : 0f, relu);
+        c[1] = Finish(TOps.Sum(s01) + DotTail(a0, b1, p, k), c + 1, accumulate, hasBias, hasBias ? bias[1] : 0f, relu);
+        c[2] = Finish(TOps.Sum(s02) + DotTail(a0, b2, p, k), c + 2, accumulate, hasBias, hasBias ? bias[2] : 0f, relu);
+        c[3] = Finish(TOps.Sum(s03) + DotTail(a0, b3, p, k), c + 3, accumulate, hasBias, hasBias ? bias[3] : 0f, relu);
+        c1[0] = Finish(TOps.Sum(s10) + DotTail(a1, b0, p, k), c1, accumulate, hasBias, hasBias ? bias[0] : 0f, relu);
+        c1[1] = Finish(TOps.Sum(s11) + DotTail(a1, b1, p, k), c1 + 1, accumulate, hasBias, hasBias ? bias[1] : 0f, relu);
+        c1[2] = Finish(TOps.Sum(s12) + DotTail(a1, b2, p, k), c1 + 2, accumulate, hasBias, hasBias ? bias[2] : 0f, relu);
+        c1[3] = Finish(TOps.Sum(s13) + DotTail(a1, b3, p, k), c1 + 3, accumulate, hasBias, hasBias ? bias[3] : 0f, relu);
     }
 
-    /// <summary>C[0, 0..4] (+)= a · rows 0–3 of b, summed as in <see cref="Dot2x4"/> (the odd last row).</summary>
+    /// <summary>C[0, 0..4] (+)= a · rows 0–3 of b, summed as in <see cref="Dot2x4{TOps, T}"/> (the odd last row).</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Dot1x4(int k, float* a, float* b0, int ldb, float* c, bool accumulate, float* bias, bool relu)
+    private static void Dot1x4<TOps, T>(int k, float* a, float* b0, int ldb, float* c, bool accumulate, float* bias, bool relu)
+        where TOps : ILanes8<T>
+        where T : unmanaged
     {
         float* b1 = b0 + ldb;
         float* b2 = b1 + ldb;
         float* b3 = b2 + ldb;
-        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        T s0 = default, s1 = default, s2 = default, s3 = default;
         int p = 0;
         for (; p + 8 <= k; p += 8)
         {
-            Vector256<float> x = Vector256.Load(a + p);
-            s0 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b0 + p), s0);
-            s1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b1 + p), s1);
-            s2 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b2 + p), s2);
-            s3 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b3 + p), s3);
+            T x = TOps.Load(a + p);
+            s0 = TOps.MultiplyAdd(x, TOps.Load(b0 + p), s0);
+            s1 = TOps.MultiplyAdd(x, TOps.Load(b1 + p), s1);
+            s2 = TOps.MultiplyAdd(x, TOps.Load(b2 + p), s2);
+            s3 = TOps.MultiplyAdd(x, TOps.Load(b3 + p), s3);
         }
         bool hasBias = bias != null;
-        c[0] = Finish(Vector256.Sum(s0) + DotTail(a, b0, p, k), c, accumulate, hasBias, hasBias ? bias[0] : 0f, relu);
-        c[1] = Finish(Vector256.Sum(s1) + DotTail(a, b1, p, k), c + 1, accumulate, hasBias, hasBias ? bias[1] : 0f, relu);
-        c[2] = Finish(Vector256.Sum(s2) + DotTail(a, b2, p, k), c + 2, accumulate, hasBias, hasBias ? bias[2] : 0f, relu);
-        c[3] = Finish(Vector256.Sum(s3) + DotTail(a, b3, p, k), c + 3, accumulate, hasBias, hasBias ? bias[3] : 0f, relu);
+        c[0] = Finish(TOps.Sum(s0) + DotTail(a, b0, p, k), c, accumulate, hasBias, hasBias ? bias[0] : 0f, relu);
+        c[1] = Finish(TOps.Sum(s1) + DotTail(a, b1, p, k), c + 1, accumulate, hasBias, hasBias ? bias[1] : 0f, relu);
+        c[2] = Finish(TOps.Sum(s2) + DotTail(a, b2, p, k), c + 2, accumulate, hasBias, hasBias ? bias[2] : 0f, relu);
+        c[3] = Finish(TOps.Sum(s3) + DotTail(a, b3, p, k), c + 3, accumulate, hasBias, hasBias ? bias[3] : 0f, relu);
     }
 
-    /// <summary>C[0..4, 0] (+)= rows 0–3 of a · b, summed as in <see cref="Dot2x4"/> (columns left over after groups of four).</summary>
+    /// <summary>C[0..4, 0] (+)= rows 0–3 of a · b, summed as in <see cref="Dot2x4{TOps, T}"/> (columns left over after groups of four).</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Dot4x1(int k, float* a0, int lda, float* b, float* c, int ldc, bool accumulate, bool hasBias, float bias, bool relu)
+    private static void Dot4x1<TOps, T>(int k, float* a0, int lda, float* b, float* c, int ldc, bool accumulate, bool hasBias, float bias, bool relu)
+        where TOps : ILanes8<T>
+        where T : unmanaged
     {
         float* a1 = a0 + lda;
         float* a2 = a1 + lda;
         float* a3 = a2 + lda;
-        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        T s0 = default, s1 = default, s2 = default, s3 = default;
         int p = 0;
         for (; p + 8 <= k; p += 8)
         {
-            Vector256<float> y = Vector256.Load(b + p);
-            s0 = Vector256.FusedMultiplyAdd(Vector256.Load(a0 + p), y, s0);
-            s1 = Vector256.FusedMultiplyAdd(Vector256.Load(a1 + p), y, s1);
-            s2 = Vector256.FusedMultiplyAdd(Vector256.Load(a2 + p), y, s2);
-            s3 = Vector256.FusedMultiplyAdd(Vector256.Load(a3 + p), y, s3);
+            T y = TOps.Load(b + p);
+            s0 = TOps.MultiplyAdd(TOps.Load(a0 + p), y, s0);
+            s1 = TOps.MultiplyAdd(TOps.Load(a1 + p), y, s1);
+            s2 = TOps.MultiplyAdd(TOps.Load(a2 + p), y, s2);
+            s3 = TOps.MultiplyAdd(TOps.Load(a3 + p), y, s3);
         }
-        c[0] = Finish(Vector256.Sum(s0) + DotTail(a0, b, p, k), c, accumulate, hasBias, bias, relu);
-        c[ldc] = Finish(Vector256.Sum(s1) + DotTail(a1, b, p, k), c + ldc, accumulate, hasBias, bias, relu);
-        c[2L * ldc] = Finish(Vector256.Sum(s2) + DotTail(a2, b, p, k), c + 2L * ldc, accumulate, hasBias, bias, relu);
-        c[3L * ldc] = Finish(Vector256.Sum(s3) + DotTail(a3, b, p, k), c + 3L * ldc, accumulate, hasBias, bias, relu);
+        c[0] = Finish(TOps.Sum(s0) + DotTail(a0, b, p, k), c, accumulate, hasBias, bias, relu);
+        c[ldc] = Finish(TOps.Sum(s1) + DotTail(a1, b, p, k), c + ldc, accumulate, hasBias, bias, relu);
+        c[2L * ldc] = Finish(TOps.Sum(s2) + DotTail(a2, b, p, k), c + 2L * ldc, accumulate, hasBias, bias, relu);
+        c[3L * ldc] = Finish(TOps.Sum(s3) + DotTail(a3, b, p, k), c + 3L * ldc, accumulate, hasBias, bias, relu);
     }
 
-    /// <summary>One element: Σₚ a[p]·b[p], summed as in <see cref="Dot2x4"/>.</summary>
+    /// <summary>One element: Σₚ a[p]·b[p], summed as in <see cref="Dot2x4{TOps, T}"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float DotVector(int k, float* a, float* b)
+    private static float DotVector<TOps, T>(int k, float* a, float* b)
+        where TOps : ILanes8<T>
+        where T : unmanaged
     {
-        Vector256<float> s = default;
+        T s = default;
         int p = 0;
-        for (; p + 8 <= k; p += 8) s = Vector256.FusedMultiplyAdd(Vector256.Load(a + p), Vector256.Load(b + p), s);
-        return Vector256.Sum(s) + DotTail(a, b, p, k);
+        for (; p + 8 <= k; p += 8) s = TOps.MultiplyAdd(TOps.Load(a + p), TOps.Load(b + p), s);
+        return TOps.Sum(s) + DotTail(a, b, p, k);
     }
 
     /// <summary>The dot-product A·Bᵀ split into fixed row ranges of C, or column ranges when C has more columns than rows.</summary>

@@ -133,7 +133,8 @@ internal static unsafe partial class MatrixKernels
         int kcNominal = Math.Min(kcLimit, (((k + kChunks - 1) / kChunks) + 3) & ~3);
         // When every chunk is a multiple of 4, full 6-row panels of A are read in place (no packing):
         // a row-major A row by row, a transposed A six contiguous values per k. Edge panels are always packed.
-        bool inPlaceA = (k & 3) == 0;
+        // (The in-place kernels are x64-only; ARM64's Vector128 kernel always reads packed panels.)
+        bool inPlaceA = (k & 3) == 0 && Fma.IsSupported;
         // With AVX-512, pairs of packed 6-row panels go through the 12×16 Vector512 kernel instead.
         bool wide = Vector512Enabled;
         if (wide) inPlaceA = false;
@@ -240,15 +241,23 @@ internal static unsafe partial class MatrixKernels
                 float* aPanel = packedA + (inPlaceA ? 0 : (ir / Mr) * Mr * kcp);
                 if (mr == Mr && nr == Nr)
                 {
-                    Kernel6x16(kcp, aPanel, Mr, bPanel, cTile, ldc, acc, epilogue, rectify);
+                    PackedTile6x16(kcp, aPanel, bPanel, cTile, ldc, acc, epilogue, rectify);
                     continue;
                 }
-                Kernel6x16(kcp, aPanel, Mr, bPanel, tile, Nr, false, null, false);
+                PackedTile6x16(kcp, aPanel, bPanel, tile, Nr, false, null, false);
                 MergeTile(tile, Nr, cTile, ldc, mr, nr, acc, epilogue, rectify);
                 continue;
             }
             if (nr != Nr) MergeTile(tile, Nr, cTile, ldc, mr, nr, acc, epilogue, rectify);
         }
+    }
+
+    /// <summary>The 6×16 tile over a packed A panel: Vector256 FMAs on x64, Vector128 on ARM64 (same sums, same order).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PackedTile6x16(int kc, float* a, float* b, float* c, int ldc, bool accumulate, float* bias, bool relu)
+    {
+        if (Fma.IsSupported) Kernel6x16(kc, a, Mr, b, c, ldc, accumulate, bias, relu);
+        else Kernel6x16Vector128(kc, a, b, c, ldc, accumulate, bias, relu);
     }
 
     private static void MergeTile(float* tile, int ldt, float* c, int ldc, int mr, int nr, bool accumulate, float* bias, bool relu)
@@ -311,7 +320,7 @@ internal static unsafe partial class MatrixKernels
             if (transposeB)
             {
                 // B is stored n×k: row j of B holds op(B)[·, j] contiguously. Whole 8×8 blocks are transposed in registers.
-                int p8 = nr == Nr ? kc & ~7 : 0;
+                int p8 = nr == Nr && Avx.IsSupported ? kc & ~7 : 0;
                 for (int half = 0; p8 > 0 && half < 2; half++)
                 {
                     float* src = b + (long)(jr + half * 8) * ldb + pc;
@@ -331,10 +340,17 @@ internal static unsafe partial class MatrixKernels
                 {
                     float* src = b + (long)(pc + p) * ldb + jr;
                     float* d = panel + p * Nr;
-                    if (nr == Nr)
+                    if (nr == Nr && Vector256.IsHardwareAccelerated)
                     {
                         Vector256.Store(Vector256.Load(src), d);
                         Vector256.Store(Vector256.Load(src + 8), d + 8);
+                    }
+                    else if (nr == Nr)
+                    {
+                        Vector128.Store(Vector128.Load(src), d);
+                        Vector128.Store(Vector128.Load(src + 4), d + 4);
+                        Vector128.Store(Vector128.Load(src + 8), d + 8);
+                        Vector128.Store(Vector128.Load(src + 12), d + 12);
                     }
                     else
                     {
@@ -394,6 +410,63 @@ internal static unsafe partial class MatrixKernels
             b += 64;
         }
         StoreTile(c, ldc, accumulate, bias, relu, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+    }
+
+    /// <summary>
+    /// The 6×16 tile for ARM64 (AdvSimd): C[0..6, 0..16] (+)= Σₚ a[p·6 + r] · b[p·16 + j] over packed A and B panels, in
+    /// 24 Vector128 accumulators (ARM64 has 32 vector registers), four B vectors and one broadcast per row per k. Each
+    /// element is the same chain of fused multiply-adds over p as in <see cref="Kernel6x16"/>, so x64 and ARM64 agree bitwise.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel6x16Vector128(int kc, float* a, float* b, float* c, int ldc, bool accumulate, float* bias, bool relu)
+    {
+        Vector128<float> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector128<float> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
+        Vector128<float> c40 = default, c41 = default, c42 = default, c43 = default, c50 = default, c51 = default, c52 = default, c53 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector128<float> b0 = Vector128.Load(b), b1 = Vector128.Load(b + 4), b2 = Vector128.Load(b + 8), b3 = Vector128.Load(b + 12), av;
+            av = Vector128.Create(a[0]);
+            c00 = Vector128.FusedMultiplyAdd(av, b0, c00); c01 = Vector128.FusedMultiplyAdd(av, b1, c01); c02 = Vector128.FusedMultiplyAdd(av, b2, c02); c03 = Vector128.FusedMultiplyAdd(av, b3, c03);
+            av = Vector128.Create(a[1]);
+            c10 = Vector128.FusedMultiplyAdd(av, b0, c10); c11 = Vector128.FusedMultiplyAdd(av, b1, c11); c12 = Vector128.FusedMultiplyAdd(av, b2, c12); c13 = Vector128.FusedMultiplyAdd(av, b3, c13);
+            av = Vector128.Create(a[2]);
+            c20 = Vector128.FusedMultiplyAdd(av, b0, c20); c21 = Vector128.FusedMultiplyAdd(av, b1, c21); c22 = Vector128.FusedMultiplyAdd(av, b2, c22); c23 = Vector128.FusedMultiplyAdd(av, b3, c23);
+            av = Vector128.Create(a[3]);
+            c30 = Vector128.FusedMultiplyAdd(av, b0, c30); c31 = Vector128.FusedMultiplyAdd(av, b1, c31); c32 = Vector128.FusedMultiplyAdd(av, b2, c32); c33 = Vector128.FusedMultiplyAdd(av, b3, c33);
+            av = Vector128.Create(a[4]);
+            c40 = Vector128.FusedMultiplyAdd(av, b0, c40); c41 = Vector128.FusedMultiplyAdd(av, b1, c41); c42 = Vector128.FusedMultiplyAdd(av, b2, c42); c43 = Vector128.FusedMultiplyAdd(av, b3, c43);
+            av = Vector128.Create(a[5]);
+            c50 = Vector128.FusedMultiplyAdd(av, b0, c50); c51 = Vector128.FusedMultiplyAdd(av, b1, c51); c52 = Vector128.FusedMultiplyAdd(av, b2, c52); c53 = Vector128.FusedMultiplyAdd(av, b3, c53);
+            a += 6;
+            b += 16;
+        }
+        StoreRow128(c, accumulate, bias, relu, c00, c01, c02, c03); c += ldc;
+        StoreRow128(c, accumulate, bias, relu, c10, c11, c12, c13); c += ldc;
+        StoreRow128(c, accumulate, bias, relu, c20, c21, c22, c23); c += ldc;
+        StoreRow128(c, accumulate, bias, relu, c30, c31, c32, c33); c += ldc;
+        StoreRow128(c, accumulate, bias, relu, c40, c41, c42, c43); c += ldc;
+        StoreRow128(c, accumulate, bias, relu, c50, c51, c52, c53);
+    }
+
+    /// <summary>One 16-float row of a tile: (+ C) (+ bias), then max(·, 0) when <paramref name="relu"/>, in the order of <see cref="StoreTile"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow128(float* c, bool accumulate, float* bias, bool relu, Vector128<float> v0, Vector128<float> v1, Vector128<float> v2, Vector128<float> v3)
+    {
+        if (accumulate)
+        {
+            v0 += Vector128.Load(c); v1 += Vector128.Load(c + 4); v2 += Vector128.Load(c + 8); v3 += Vector128.Load(c + 12);
+        }
+        if (bias != null)
+        {
+            v0 += Vector128.Load(bias); v1 += Vector128.Load(bias + 4); v2 += Vector128.Load(bias + 8); v3 += Vector128.Load(bias + 12);
+        }
+        if (relu)
+        {
+            v0 = Vector128.Max(v0, Vector128<float>.Zero); v1 = Vector128.Max(v1, Vector128<float>.Zero);
+            v2 = Vector128.Max(v2, Vector128<float>.Zero); v3 = Vector128.Max(v3, Vector128<float>.Zero);
+        }
+        Vector128.Store(v0, c); Vector128.Store(v1, c + 4); Vector128.Store(v2, c + 8); Vector128.Store(v3, c + 12);
     }
 
     /// <summary>

@@ -13,7 +13,7 @@ internal static unsafe partial class MatrixKernels
 
     /// <summary>
     /// y (n) ← W·x + bias for a row-major W of shape n×k (one sample through a dense layer);
-    /// <paramref name="bias"/> may be empty for no bias. Four rows at a time, two Vector256 accumulators per row;
+    /// <paramref name="bias"/> may be empty for no bias. Four rows at a time, two eight-lane accumulators per row (<see cref="ILanes8{TVector}"/>);
     /// large matrices are split by fixed row ranges across <see cref="ComputeOptions.ThreadCount"/> threads.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -59,55 +59,67 @@ internal static unsafe partial class MatrixKernels
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GemvRows(int i0, int i1, int k, float* w, float* x, float* bias, float* y)
     {
+        if (Vector256.IsHardwareAccelerated) GemvRows<Lanes256, Vector256<float>>(i0, i1, k, w, x, bias, y);
+        else GemvRows<Lanes128x2, Lanes128x2.Pair>(i0, i1, k, w, x, bias, y);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GemvRows<TOps, T>(int i0, int i1, int k, float* w, float* x, float* bias, float* y)
+        where TOps : ILanes8<T>
+        where T : unmanaged
+    {
         int i = i0;
-        for (; i + 4 <= i1; i += 4) Dot4(k, w + (long)i * k, k, x, bias == null ? null : bias + i, y + i);
+        for (; i + 4 <= i1; i += 4) Dot4<TOps, T>(k, w + (long)i * k, k, x, bias == null ? null : bias + i, y + i);
         for (; i < i1; i++)
         {
-            float sum = Dot1(k, w + (long)i * k, x);
+            float sum = Dot1<TOps, T>(k, w + (long)i * k, x);
             y[i] = bias == null ? sum : sum + bias[i];
         }
     }
 
-    /// <summary>One row of w · x over k values: two Vector256 chains and a scalar tail (the rows left over after Dot4).</summary>
+    /// <summary>One row of w · x over k values: two eight-lane chains and a scalar tail (the rows left over after Dot4).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float Dot1(int k, float* w, float* x)
+    private static float Dot1<TOps, T>(int k, float* w, float* x)
+        where TOps : ILanes8<T>
+        where T : unmanaged
     {
-        Vector256<float> a0 = default, a1 = default;
+        T a0 = default, a1 = default;
         int p = 0;
         for (; p + 16 <= k; p += 16)
         {
-            a0 = Vector256.FusedMultiplyAdd(Vector256.Load(w + p), Vector256.Load(x + p), a0);
-            a1 = Vector256.FusedMultiplyAdd(Vector256.Load(w + p + 8), Vector256.Load(x + p + 8), a1);
+            a0 = TOps.MultiplyAdd(TOps.Load(w + p), TOps.Load(x + p), a0);
+            a1 = TOps.MultiplyAdd(TOps.Load(w + p + 8), TOps.Load(x + p + 8), a1);
         }
-        return Vector256.Sum(a0 + a1) + DotTail(w, x, p, k);
+        return TOps.Sum(TOps.Add(a0, a1)) + DotTail(w, x, p, k);
     }
 
-    /// <summary>y[0..4] = rows 0..3 of w (row stride ldw) · x, each over k values (+ bias when not null): eight independent Vector256 chains.</summary>
+    /// <summary>y[0..4] = rows 0..3 of w (row stride ldw) · x, each over k values (+ bias when not null): eight independent eight-lane chains.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Dot4(int k, float* w, int ldw, float* x, float* bias, float* y)
+    private static void Dot4<TOps, T>(int k, float* w, int ldw, float* x, float* bias, float* y)
+        where TOps : ILanes8<T>
+        where T : unmanaged
     {
         float* w1 = w + ldw, w2 = w + 2L * ldw, w3 = w + 3L * ldw;
-        Vector256<float> a0 = default, a1 = default, b0 = default, b1 = default, c0 = default, c1 = default, d0 = default, d1 = default;
+        T a0 = default, a1 = default, b0 = default, b1 = default, c0 = default, c1 = default, d0 = default, d1 = default;
         int p = 0;
         for (; p + 16 <= k; p += 16)
         {
-            Vector256<float> x0 = Vector256.Load(x + p), x1 = Vector256.Load(x + p + 8);
-            a0 = Vector256.FusedMultiplyAdd(Vector256.Load(w + p), x0, a0);
-            a1 = Vector256.FusedMultiplyAdd(Vector256.Load(w + p + 8), x1, a1);
-            b0 = Vector256.FusedMultiplyAdd(Vector256.Load(w1 + p), x0, b0);
-            b1 = Vector256.FusedMultiplyAdd(Vector256.Load(w1 + p + 8), x1, b1);
-            c0 = Vector256.FusedMultiplyAdd(Vector256.Load(w2 + p), x0, c0);
-            c1 = Vector256.FusedMultiplyAdd(Vector256.Load(w2 + p + 8), x1, c1);
-            d0 = Vector256.FusedMultiplyAdd(Vector256.Load(w3 + p), x0, d0);
-            d1 = Vector256.FusedMultiplyAdd(Vector256.Load(w3 + p + 8), x1, d1);
+            T x0 = TOps.Load(x + p), x1 = TOps.Load(x + p + 8);
+            a0 = TOps.MultiplyAdd(TOps.Load(w + p), x0, a0);
+            a1 = TOps.MultiplyAdd(TOps.Load(w + p + 8), x1, a1);
+            b0 = TOps.MultiplyAdd(TOps.Load(w1 + p), x0, b0);
+            b1 = TOps.MultiplyAdd(TOps.Load(w1 + p + 8), x1, b1);
+            c0 = TOps.MultiplyAdd(TOps.Load(w2 + p), x0, c0);
+            c1 = TOps.MultiplyAdd(TOps.Load(w2 + p + 8), x1, c1);
+            d0 = TOps.MultiplyAdd(TOps.Load(w3 + p), x0, d0);
+            d1 = TOps.MultiplyAdd(TOps.Load(w3 + p + 8), x1, d1);
         }
-        float s0 = Vector256.Sum(a0 + a1) + DotTail(w, x, p, k);
-        float s1 = Vector256.Sum(b0 + b1) + DotTail(w1, x, p, k);
-        float s2 = Vector256.Sum(c0 + c1) + DotTail(w2, x, p, k);
-        float s3 = Vector256.Sum(d0 + d1) + DotTail(w3, x, p, k);
+        float s0 = TOps.Sum(TOps.Add(a0, a1)) + DotTail(w, x, p, k);
+        float s1 = TOps.Sum(TOps.Add(b0, b1)) + DotTail(w1, x, p, k);
+        float s2 = TOps.Sum(TOps.Add(c0, c1)) + DotTail(w2, x, p, k);
+        float s3 = TOps.Sum(TOps.Add(d0, d1)) + DotTail(w3, x, p, k);
         if (bias != null)
         {
             s0 += bias[0];

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
 namespace NeuralDescent.Kernels;
@@ -16,7 +17,7 @@ namespace NeuralDescent.Kernels;
 /// Aᵀ·B (weight gradient: dYᵀ·X).</para>
 /// <para>The fast path is a BLIS-style loop nest (K blocks of ≤ <see cref="KcMax"/>, M blocks of
 /// <see cref="Mc"/>, 16-column B panels, 6×16 register tile) over packed copies of A and B, with a
-/// <c>Vector256</c> FMA micro-kernel. <see cref="GemmReference"/> is its scalar twin (double accumulation),
+/// <c>Vector256</c> FMA micro-kernel (<c>Vector512</c> tiles on cores with full-rate AVX-512, <c>Vector128</c> on ARM64). <see cref="GemmReference"/> is its scalar twin (double accumulation),
 /// used when SIMD is unavailable or forced off and by the tests.</para>
 /// <para>Validation happens once at entry; the cores are unchecked. C must not overlap A or B.</para>
 /// </remarks>
@@ -47,8 +48,22 @@ internal static partial class MatrixKernels
     /// <summary>A·Bᵀ with at most this many rows (small batches) runs as dot-product tiles, without packing.</summary>
     internal const int DotNtMaxRows = 16;
 
-    /// <summary>When false, every kernel runs its scalar reference path (tests flip it to cover the fallback).</summary>
-    internal static bool SimdEnabled { get; set; } = Fma.IsSupported && Avx.IsSupported && Vector256.IsHardwareAccelerated;
+    /// <summary>
+    /// When false, every kernel runs its scalar reference path (tests flip it to cover the fallback). On by default on
+    /// x64 with AVX2 and FMA (<c>Vector256</c> kernels, <c>Vector512</c> where <see cref="Vector512Enabled"/>) and on
+    /// ARM64 with AdvSimd (<c>Vector128</c> kernels).
+    /// </summary>
+    internal static bool SimdEnabled { get; set; } = X64Vectors || Arm64Vectors;
+
+    private static bool X64Vectors => Fma.IsSupported && Avx.IsSupported && Vector256.IsHardwareAccelerated;
+
+    private static bool Arm64Vectors => AdvSimd.Arm64.IsSupported && Vector128.IsHardwareAccelerated;
+
+    /// <summary>Which kernels run on this machine: "AVX-512", "AVX2+FMA", "AdvSimd (Vector128)" or "scalar".</summary>
+    internal static string KernelSet =>
+        !SimdEnabled ? "scalar"
+        : Fma.IsSupported ? (Vector512Enabled ? "AVX-512" : "AVX2+FMA")
+        : "AdvSimd (Vector128)";
 
     /// <summary>Number of elements a row-major operand must span: (rows−1)·ld + cols, or 0 when empty.</summary>
     internal static long Extent(int rows, int cols, int ld) => rows == 0 || cols == 0 ? 0 : (long)(rows - 1) * ld + cols;

@@ -182,9 +182,9 @@ public sealed unsafe class BatchNorm : ILayer, Kernels.Common.IRangeWork
             {
                 // Each plane is summed in float lanes, the planes in double.
                 double sum = 0;
-                for (int s = 0; s < batch; s++) sum += NormalizationKernels.Sum(input.Slice(s * width + c * plane, plane));
+                for (int s = 0; s < batch; s++) sum += ReductionKernels.Sum(input.Slice(s * width + c * plane, plane));
                 double mean = sum / n, squares = 0;
-                for (int s = 0; s < batch; s++) squares += NormalizationKernels.SumOfSquaredDeviations(input.Slice(s * width + c * plane, plane), (float)mean);
+                for (int s = 0; s < batch; s++) squares += ReductionKernels.SumOfSquaredDeviations(input.Slice(s * width + c * plane, plane), (float)mean);
                 double variance = squares / n;
                 _mean[c] = (float)mean;
                 _inverseStd[c] = (float)(1.0 / Math.Sqrt(variance + Epsilon));
@@ -207,8 +207,8 @@ public sealed unsafe class BatchNorm : ILayer, Kernels.Common.IRangeWork
             {
                 int offset = s * width + c * plane;
                 ReadOnlySpan<float> x = input.Slice(offset, plane), g = outputGradient.Slice(offset, plane);
-                sumG += NormalizationKernels.Sum(g);
-                sumGx += NormalizationKernels.CenteredDot(x, mu, g);
+                sumG += ReductionKernels.Sum(g);
+                sumGx += ReductionKernels.CenteredDot(x, mu, g);
             }
             sumGx *= r;
             gammaGradient[c] += (float)sumGx;
@@ -221,7 +221,7 @@ public sealed unsafe class BatchNorm : ILayer, Kernels.Common.IRangeWork
             for (int s = 0; s < batch; s++)
             {
                 int offset = s * width + c * plane;
-                NormalizationKernels.Affine(outputGradient.Slice(offset, plane), scale, input.Slice(offset, plane), b, shift, inputGradient.Slice(offset, plane));
+                ReductionKernels.Affine(outputGradient.Slice(offset, plane), scale, input.Slice(offset, plane), b, shift, inputGradient.Slice(offset, plane));
             }
         }
     }
@@ -249,7 +249,7 @@ public sealed unsafe class BatchNorm : ILayer, Kernels.Common.IRangeWork
         for (int s = 0; s < batchSize; s++)
         {
             int offset = s * width + c * plane;
-            NormalizationKernels.Affine(input.Slice(offset, plane), scale, default, 0f, shift, output.Slice(offset, plane));
+            ReductionKernels.Affine(input.Slice(offset, plane), scale, default, 0f, shift, output.Slice(offset, plane));
         }
     }
 

@@ -1,3 +1,4 @@
+using NeuralDescent.Kernels;
 using System.Numerics.Tensors;
 using NeuralDescent.Randomness;
 
@@ -40,7 +41,7 @@ public sealed class GlobalAvgPool2D : ILayer
         int plane = Plane();
         LayerGuard.CheckBatch(this, input.Length, _channels * plane, output.Length, _channels, batchSize);
         float scale = 1f / plane;
-        for (int i = 0; i < output.Length; i++) output[i] = TensorPrimitives.Sum(input.Slice(i * plane, plane)) * scale;
+        for (int i = 0; i < output.Length; i++) output[i] = ReductionKernels.Sum(input.Slice(i * plane, plane)) * scale;
     }
 
     /// <inheritdoc />

@@ -1,3 +1,4 @@
+using NeuralDescent.Kernels;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using NeuralDescent.Costs;
@@ -77,7 +78,8 @@ internal sealed class TrainingStep
         double sum = 0;
         for (int p = 0; p < parameters.Count; p++)
         {
-            float norm = TensorPrimitives.Norm(parameters[p].Gradient);
+            ReadOnlySpan<float> g = parameters[p].Gradient;
+            float norm = MathF.Sqrt(ReductionKernels.Dot(g, g));
             ParameterNorms[p] = norm;
             if (!float.IsFinite(norm))
             {

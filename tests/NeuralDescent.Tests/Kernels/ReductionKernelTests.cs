@@ -3,7 +3,7 @@ using NeuralDescent.Tests.Support;
 
 namespace NeuralDescent.Tests.Kernels;
 
-public class NormalizationKernelTests
+public class ReductionKernelTests
 {
     [Fact]
     public void Reductions_MatchDoubleSums_ForEveryLengthUpTo300()
@@ -14,14 +14,14 @@ public class NormalizationKernelTests
             const float mean = 0.37f;
             double sum = x.Sum(v => (double)v), squares = x.Sum(v => ((double)v - mean) * ((double)v - mean));
             double dot = x.Select((v, i) => ((double)v - mean) * y[i]).Sum();
-            NormalizationKernels.Sum(x).Should().BeApproximately((float)sum, 1e-5f * (1 + n), $"n = {n}");
-            NormalizationKernels.SumOfSquaredDeviations(x, mean).Should().BeApproximately((float)squares, 1e-5f * (1 + n), $"n = {n}");
-            NormalizationKernels.CenteredDot(x, mean, y).Should().BeApproximately((float)dot, 1e-5f * (1 + n), $"n = {n}");
+            ReductionKernels.Sum(x).Should().BeApproximately((float)sum, 1e-5f * (1 + n), $"n = {n}");
+            ReductionKernels.SumOfSquaredDeviations(x, mean).Should().BeApproximately((float)squares, 1e-5f * (1 + n), $"n = {n}");
+            ReductionKernels.CenteredDot(x, mean, y).Should().BeApproximately((float)dot, 1e-5f * (1 + n), $"n = {n}");
 
             var z = new float[n];
-            NormalizationKernels.Affine(x, 1.5f, y, -0.25f, 2f, z);
+            ReductionKernels.Affine(x, 1.5f, y, -0.25f, 2f, z);
             for (int i = 0; i < n; i++) z[i].Should().BeApproximately(1.5f * x[i] - 0.25f * y[i] + 2f, 1e-5f);
-            NormalizationKernels.Affine(x, -2f, default, 0f, 0.5f, z);
+            ReductionKernels.Affine(x, -2f, default, 0f, 0.5f, z);
             for (int i = 0; i < n; i++) z[i].Should().BeApproximately(-2f * x[i] + 0.5f, 1e-5f);
         }
     }
@@ -33,6 +33,6 @@ public class NormalizationKernelTests
         float[] x = Rand.Floats(1000, 3);
         float[] shifted = new float[1003];
         x.CopyTo(shifted, 3);
-        NormalizationKernels.Sum(shifted.AsSpan(3)).Should().Be(NormalizationKernels.Sum(x));
+        ReductionKernels.Sum(shifted.AsSpan(3)).Should().Be(ReductionKernels.Sum(x));
     }
 }

@@ -1,0 +1,125 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using NeuralDescent.Kernels.Common;
+
+namespace NeuralDescent.Kernels;
+
+/// <summary>
+/// Sums in a fixed order, whatever the CPU: batch normalization's statistics, convolution bias gradients, average
+/// pooling and softmax. <c>TensorPrimitives.Sum</c> and <c>Dot</c> pick their vector width from the machine (512 bits
+/// with AVX-512, 256 with AVX2, 128 on ARM64), so their rounding would change with the CPU; these do not.
+/// </summary>
+/// <remarks>
+/// Sums run in 32 float lanes: whole blocks of 32 values go lane by lane into four eight-lane accumulators
+/// (<see cref="ILanes8{TVector}"/>: one Vector256 each on x64, two Vector128 on ARM64), with fused multiply-adds for
+/// products; the rest continues lane by lane in scalar code; the 32 lanes are then added in order. A result therefore
+/// depends on the data alone, never on the instruction set, timing or threads.
+/// </remarks>
+internal static unsafe class ReductionKernels
+{
+    /// <summary>Σᵢ xᵢ.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Sum(ReadOnlySpan<float> x) => Reduce(x, x, 0f, Kind.Sum);
+
+    /// <summary>Σᵢ xᵢ·yᵢ (y at least as long as x).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Dot(ReadOnlySpan<float> x, ReadOnlySpan<float> y) => Reduce(x, y, 0f, Kind.CenteredDot);
+
+    /// <summary>Σᵢ (xᵢ − μ)².</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float SumOfSquaredDeviations(ReadOnlySpan<float> x, float mean) => Reduce(x, x, mean, Kind.SquaredDeviation);
+
+    /// <summary>Σᵢ (xᵢ − μ)·yᵢ.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float CenteredDot(ReadOnlySpan<float> x, float mean, ReadOnlySpan<float> y) => Reduce(x, y, mean, Kind.CenteredDot);
+
+    /// <summary>zᵢ = a·xᵢ + b·yᵢ + c (with <paramref name="b"/> = 0, y is not read), as fma(yᵢ, b, fma(xᵢ, a, c)) in every lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Affine(ReadOnlySpan<float> x, float a, ReadOnlySpan<float> y, float b, float c, Span<float> z)
+    {
+        int n = z.Length, i = 0, width = Vector<float>.Count;
+        if (x.Length < n || (b != 0f && y.Length < n)) throw new ArgumentException("Affine: a span is too short.");
+        if (Vector.IsHardwareAccelerated)
+        {
+            Vector<float> va = new(a), vb = new(b), vc = new(c);
+            for (; i <= n - width; i += width)
+            {
+                Vector<float> v = Vector.FusedMultiplyAdd(new Vector<float>(x.Slice(i, width)), va, vc);
+                if (b != 0f) v = Vector.FusedMultiplyAdd(new Vector<float>(y.Slice(i, width)), vb, v);
+                v.CopyTo(z.Slice(i, width));
+            }
+        }
+        for (; i < n; i++) z[i] = b != 0f ? MathF.FusedMultiplyAdd(y[i], b, MathF.FusedMultiplyAdd(x[i], a, c)) : MathF.FusedMultiplyAdd(x[i], a, c);
+    }
+
+    private enum Kind
+    {
+        Sum,
+        SquaredDeviation,
+        CenteredDot,
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Reduce(ReadOnlySpan<float> x, ReadOnlySpan<float> y, float mean, Kind kind)
+    {
+        int n = x.Length;
+        if (kind == Kind.CenteredDot && y.Length < n) throw new ArgumentException("CenteredDot: y is shorter than x.");
+        float* lanes = stackalloc float[32];
+        new Span<float>(lanes, 32).Clear();
+        int i = 0;
+        fixed (float* px = x, py = y)
+        {
+            if (Vector256.IsHardwareAccelerated) i = Blocks<Lanes256, Vector256<float>>(px, py, n, mean, kind, lanes);
+            else if (Vector128.IsHardwareAccelerated) i = Blocks<Lanes128x2, Lanes128x2.Pair>(px, py, n, mean, kind, lanes);
+        }
+        // The rest (and everything without vectors), lane by lane in the same 32 slots.
+        for (int lane = 0; i < n; i++, lane = (lane + 1) & 31)
+        {
+            float v = x[i];
+            lanes[lane] += kind switch { Kind.Sum => v, Kind.SquaredDeviation => (v - mean) * (v - mean), _ => (v - mean) * y[i] };
+        }
+        float total = 0f;
+        for (int lane = 0; lane < 32; lane++) total += lanes[lane];
+        return total;
+    }
+
+    /// <summary>Whole blocks of 32 values into the 32 lanes; returns how many values it took.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Blocks<TOps, T>(float* x, float* y, int n, float mean, Kind kind, float* lanes)
+        where TOps : ILanes8<T>
+        where T : unmanaged
+    {
+        T a0 = default, a1 = default, a2 = default, a3 = default, m = TOps.Create(mean);
+        int i = 0;
+        for (; i <= n - 32; i += 32)
+        {
+            a0 = Term<TOps, T>(x + i, y + i, m, kind, a0);
+            a1 = Term<TOps, T>(x + i + 8, y + i + 8, m, kind, a1);
+            a2 = Term<TOps, T>(x + i + 16, y + i + 16, m, kind, a2);
+            a3 = Term<TOps, T>(x + i + 24, y + i + 24, m, kind, a3);
+        }
+        TOps.Store(a0, lanes);
+        TOps.Store(a1, lanes + 8);
+        TOps.Store(a2, lanes + 16);
+        TOps.Store(a3, lanes + 24);
+        return i;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T Term<TOps, T>(float* x, float* y, T mean, Kind kind, T accumulator)
+        where TOps : ILanes8<T>
+        where T : unmanaged
+    {
+        switch (kind)
+        {
+            case Kind.Sum:
+                return TOps.Add(accumulator, TOps.Load(x));
+            case Kind.SquaredDeviation:
+                T d = TOps.Subtract(TOps.Load(x), mean);
+                return TOps.MultiplyAdd(d, d, accumulator);
+            default:
+                return TOps.MultiplyAdd(TOps.Subtract(TOps.Load(x), mean), TOps.Load(y), accumulator);
+        }
+    }
+}
