@@ -20,19 +20,19 @@ internal static unsafe class ReductionKernels
 {
     /// <summary>Σᵢ xᵢ.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float Sum(ReadOnlySpan<float> x) => Reduce(x, x, 0f, Kind.Sum);
+    public static float Sum(ReadOnlySpan<float> x) => Reduce<SumTerm>(x, x, 0f);
 
     /// <summary>Σᵢ xᵢ·yᵢ (y at least as long as x).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float Dot(ReadOnlySpan<float> x, ReadOnlySpan<float> y) => Reduce(x, y, 0f, Kind.CenteredDot);
+    public static float Dot(ReadOnlySpan<float> x, ReadOnlySpan<float> y) => Reduce<CenteredProductTerm>(x, y, 0f);
 
     /// <summary>Σᵢ (xᵢ − μ)².</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float SumOfSquaredDeviations(ReadOnlySpan<float> x, float mean) => Reduce(x, x, mean, Kind.SquaredDeviation);
+    public static float SumOfSquaredDeviations(ReadOnlySpan<float> x, float mean) => Reduce<SquaredDeviationTerm>(x, x, mean);
 
     /// <summary>Σᵢ (xᵢ − μ)·yᵢ.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float CenteredDot(ReadOnlySpan<float> x, float mean, ReadOnlySpan<float> y) => Reduce(x, y, mean, Kind.CenteredDot);
+    public static float CenteredDot(ReadOnlySpan<float> x, float mean, ReadOnlySpan<float> y) => Reduce<CenteredProductTerm>(x, y, mean);
 
     /// <summary>zᵢ = a·xᵢ + b·yᵢ + c (with <paramref name="b"/> = 0, y is not read), as fma(yᵢ, b, fma(xᵢ, a, c)) in every lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -53,31 +53,61 @@ internal static unsafe class ReductionKernels
         for (; i < n; i++) z[i] = b != 0f ? MathF.FusedMultiplyAdd(y[i], b, MathF.FusedMultiplyAdd(x[i], a, c)) : MathF.FusedMultiplyAdd(x[i], a, c);
     }
 
-    private enum Kind
+    /// <summary>What one value adds to a sum, in eight lanes and in scalar code (a struct, so each sum compiles on its own).</summary>
+    private interface ITerm
     {
-        Sum,
-        SquaredDeviation,
-        CenteredDot,
+        static abstract T Add<TOps, T>(float* x, float* y, T mean, T accumulator) where TOps : ILanes8<T> where T : unmanaged;
+
+        static abstract float Add(float x, float y, float mean, float accumulator);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Reduce(ReadOnlySpan<float> x, ReadOnlySpan<float> y, float mean, Kind kind)
+    private readonly struct SumTerm : ITerm
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static T Add<TOps, T>(float* x, float* y, T mean, T accumulator) where TOps : ILanes8<T> where T : unmanaged => TOps.Add(accumulator, TOps.Load(x));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Add(float x, float y, float mean, float accumulator) => accumulator + x;
+    }
+
+    private readonly struct SquaredDeviationTerm : ITerm
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static T Add<TOps, T>(float* x, float* y, T mean, T accumulator) where TOps : ILanes8<T> where T : unmanaged
+        {
+            T d = TOps.Subtract(TOps.Load(x), mean);
+            return TOps.MultiplyAdd(d, d, accumulator);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Add(float x, float y, float mean, float accumulator) => accumulator + (x - mean) * (x - mean);
+    }
+
+    private readonly struct CenteredProductTerm : ITerm
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static T Add<TOps, T>(float* x, float* y, T mean, T accumulator) where TOps : ILanes8<T> where T : unmanaged =>
+            TOps.MultiplyAdd(TOps.Subtract(TOps.Load(x), mean), TOps.Load(y), accumulator);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Add(float x, float y, float mean, float accumulator) => accumulator + (x - mean) * y;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float Reduce<TTerm>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, float mean)
+        where TTerm : struct, ITerm
     {
         int n = x.Length;
-        if (kind == Kind.CenteredDot && y.Length < n) throw new ArgumentException("CenteredDot: y is shorter than x.");
+        if (y.Length < n) throw new ArgumentException("Reduce: y is shorter than x.");
         float* lanes = stackalloc float[32];
         new Span<float>(lanes, 32).Clear();
         int i = 0;
         fixed (float* px = x, py = y)
         {
-            if (Vector256.IsHardwareAccelerated) i = Blocks<Lanes256, Vector256<float>>(px, py, n, mean, kind, lanes);
-            else if (Vector128.IsHardwareAccelerated) i = Blocks<Lanes128x2, Lanes128x2.Pair>(px, py, n, mean, kind, lanes);
-        }
-        // The rest (and everything without vectors), lane by lane in the same 32 slots.
-        for (int lane = 0; i < n; i++, lane = (lane + 1) & 31)
-        {
-            float v = x[i];
-            lanes[lane] += kind switch { Kind.Sum => v, Kind.SquaredDeviation => (v - mean) * (v - mean), _ => (v - mean) * y[i] };
+            if (Vector256.IsHardwareAccelerated) i = Blocks<TTerm, Lanes256, Vector256<float>>(px, py, n, mean, lanes);
+            else if (Vector128.IsHardwareAccelerated) i = Blocks<TTerm, Lanes128x2, Lanes128x2.Pair>(px, py, n, mean, lanes);
+            // The rest (and everything without vectors), lane by lane in the same 32 slots.
+            for (int lane = 0; i < n; i++, lane = (lane + 1) & 31) lanes[lane] = TTerm.Add(px[i], py[i], mean, lanes[lane]);
         }
         float total = 0f;
         for (int lane = 0; lane < 32; lane++) total += lanes[lane];
@@ -85,8 +115,9 @@ internal static unsafe class ReductionKernels
     }
 
     /// <summary>Whole blocks of 32 values into the 32 lanes; returns how many values it took.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Blocks<TOps, T>(float* x, float* y, int n, float mean, Kind kind, float* lanes)
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static int Blocks<TTerm, TOps, T>(float* x, float* y, int n, float mean, float* lanes)
+        where TTerm : struct, ITerm
         where TOps : ILanes8<T>
         where T : unmanaged
     {
@@ -94,32 +125,15 @@ internal static unsafe class ReductionKernels
         int i = 0;
         for (; i <= n - 32; i += 32)
         {
-            a0 = Term<TOps, T>(x + i, y + i, m, kind, a0);
-            a1 = Term<TOps, T>(x + i + 8, y + i + 8, m, kind, a1);
-            a2 = Term<TOps, T>(x + i + 16, y + i + 16, m, kind, a2);
-            a3 = Term<TOps, T>(x + i + 24, y + i + 24, m, kind, a3);
+            a0 = TTerm.Add<TOps, T>(x + i, y + i, m, a0);
+            a1 = TTerm.Add<TOps, T>(x + i + 8, y + i + 8, m, a1);
+            a2 = TTerm.Add<TOps, T>(x + i + 16, y + i + 16, m, a2);
+            a3 = TTerm.Add<TOps, T>(x + i + 24, y + i + 24, m, a3);
         }
         TOps.Store(a0, lanes);
         TOps.Store(a1, lanes + 8);
         TOps.Store(a2, lanes + 16);
         TOps.Store(a3, lanes + 24);
         return i;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T Term<TOps, T>(float* x, float* y, T mean, Kind kind, T accumulator)
-        where TOps : ILanes8<T>
-        where T : unmanaged
-    {
-        switch (kind)
-        {
-            case Kind.Sum:
-                return TOps.Add(accumulator, TOps.Load(x));
-            case Kind.SquaredDeviation:
-                T d = TOps.Subtract(TOps.Load(x), mean);
-                return TOps.MultiplyAdd(d, d, accumulator);
-            default:
-                return TOps.MultiplyAdd(TOps.Subtract(TOps.Load(x), mean), TOps.Load(y), accumulator);
-        }
     }
 }
