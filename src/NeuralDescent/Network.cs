@@ -380,9 +380,20 @@ public sealed class Network
         float[] current = ws.GradientA, next = ws.GradientB;
         for (int i = fromLayer; i >= 0; i--)
         {
+            ReadOnlySpan<float> outputGradient = current.AsSpan(0, batchSize * _widths[i + 1]);
+            if (i >= 1 && _fusedWithNext[i - 1])
+            {
+                // Layer i is an activation computed inside layer i − 1's forward pass: both go back in one call.
+                ReadOnlySpan<float> activationOutput = ws.Activations[i].AsSpan(0, batchSize * _widths[i + 1]);
+                i--;
+                ReadOnlySpan<float> fusedInput = i == 0 ? inputs : ws.Activations[i - 1].AsSpan(0, batchSize * _widths[i]);
+                Span<float> fusedInputGradient = i == 0 && !wantInputGradient ? Span<float>.Empty : next.AsSpan(0, batchSize * _widths[i]);
+                ((IFusesActivation)_layers[i]).BackwardFused(fusedInput, activationOutput, outputGradient, fusedInputGradient, batchSize);
+                (current, next) = (next, current);
+                continue;
+            }
             ReadOnlySpan<float> layerInput = i == 0 ? inputs : ws.Activations[i - 1].AsSpan(0, batchSize * _widths[i]);
             ReadOnlySpan<float> layerOutput = ws.Activations[i].AsSpan(0, batchSize * _widths[i + 1]);
-            ReadOnlySpan<float> outputGradient = current.AsSpan(0, batchSize * _widths[i + 1]);
             Span<float> inputGradient = i == 0 && !wantInputGradient ? Span<float>.Empty : next.AsSpan(0, batchSize * _widths[i]);
             _layers[i].Backward(layerInput, layerOutput, outputGradient, inputGradient, batchSize);
             (current, next) = (next, current);

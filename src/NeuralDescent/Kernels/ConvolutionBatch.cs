@@ -21,6 +21,7 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
 
     private float[][] _columns = [];
     private float[][] _columnGradients = [];
+    private float[][] _maskedGradients = [];
     private float[][] _weightPartials = [];
     private float[][] _biasPartials = [];
 
@@ -28,7 +29,7 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
     private WindowGeometry _g;
     private int _outChannels, _batch, _chunks;
     private bool _relu;
-    private float* _x, _w, _bias, _y, _dy, _dx;
+    private float* _x, _w, _bias, _y, _dy, _dx, _reluY;
 
     /// <summary>y = W ⋆ x + b (then max(·, 0) when <paramref name="relu"/>) for <paramref name="batch"/> samples.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -57,32 +58,36 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
     /// <summary>
     /// Adds ∂C/∂W (into <paramref name="weightGradient"/>, or writes it when <paramref name="weightGradientIsZero"/>) and
     /// ∂C/∂b (added into <paramref name="biasGradient"/>), and writes ∂C/∂x when <paramref name="inputGradient"/> is not empty.
+    /// With a <paramref name="reluOutput"/>, <paramref name="outputGradient"/> is ∂C/∂(ReLU output) and each sample's
+    /// slice first goes through ReLU's backward (into a per-thread buffer).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Backward(in WindowGeometry g, int outChannels, int batch, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> outputGradient,
-        Span<float> weightGradient, bool weightGradientIsZero, Span<float> biasGradient, Span<float> inputGradient)
+        ReadOnlySpan<float> reluOutput, Span<float> weightGradient, bool weightGradientIsZero, Span<float> biasGradient, Span<float> inputGradient)
     {
         int chunks = (batch + ChunkSamples - 1) / ChunkSamples;
         int parts = Math.Min(WorkerPool.AvailableThreads, chunks);
         int patch = g.PatchSize * g.OutputPlane;
         Grow(ref _columns, parts, patch);
         if (!inputGradient.IsEmpty) Grow(ref _columnGradients, parts, patch);
+        if (!reluOutput.IsEmpty) Grow(ref _maskedGradients, parts, outChannels * g.OutputPlane);
         Grow(ref _weightPartials, chunks, outChannels * g.PatchSize);
         Grow(ref _biasPartials, chunks, outChannels);
-        fixed (float* px = x, pw = w, pdy = outputGradient, pdx = inputGradient)
+        fixed (float* px = x, pw = w, pdy = outputGradient, pdx = inputGradient, pr = reluOutput)
         {
             (_backward, _g, _outChannels, _batch, _chunks) = (true, g, outChannels, batch, chunks);
             _x = px;
             _w = pw;
             _dy = pdy;
             _dx = inputGradient.IsEmpty ? null : pdx;
+            _reluY = reluOutput.IsEmpty ? null : pr;
             try
             {
                 WorkerPool.Run(this, parts);
             }
             finally
             {
-                _x = _w = _dy = _dx = null;
+                _x = _w = _dy = _dx = _reluY = null;
             }
         }
         int weights = outChannels * g.PatchSize;
@@ -127,7 +132,13 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
             int first = chunk * ChunkSamples, end = Math.Min(_batch, first + ChunkSamples);
             for (int s = first; s < end; s++)
             {
-                var dy = new ReadOnlySpan<float>(_dy + (long)s * outSize, outSize);
+                ReadOnlySpan<float> dy = new(_dy + (long)s * outSize, outSize);
+                if (_reluY != null)
+                {
+                    Span<float> masked = _maskedGradients[part].AsSpan(0, outSize);
+                    ElementwiseKernels.LeakyReluBackward(new ReadOnlySpan<float>(_reluY + (long)s * outSize, outSize), dy, masked, 0f);
+                    dy = masked;
+                }
                 ConvolutionKernels.Im2Col(g, new ReadOnlySpan<float>(_x + (long)s * inSize, inSize), columns);
                 // ∂C/∂W of the chunk += G·X̃ᵀ: (O × OH·OW)·(OH·OW × C·k·k).
                 MatrixKernels.Gemm(false, true, o, k, p, dy, p, columns, p, weightPartial, k, accumulate: s != first);

@@ -148,6 +148,16 @@ public sealed class Conv2D : IFusesActivation
     /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize)
+        => BackwardCore(input, default, outputGradient, inputGradient, batchSize);
+
+    /// <summary>ReLU's backward applied to each sample's gradient inside the convolution's backward pass, while it is in cache.</summary>
+    void IFusesActivation.BackwardFused(ReadOnlySpan<float> input, ReadOnlySpan<float> activationOutput, ReadOnlySpan<float> activationGradient, Span<float> inputGradient, int batchSize)
+    {
+        if (activationOutput.Length < activationGradient.Length) throw new ArgumentException($"{Name}: the ReLU output is shorter than its gradient.", nameof(activationOutput));
+        BackwardCore(input, activationOutput, activationGradient, inputGradient, batchSize);
+    }
+
+    private void BackwardCore(ReadOnlySpan<float> input, ReadOnlySpan<float> reluOutput, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize)
     {
         WindowGeometry g = Geometry();
         int inSize = g.Channels * g.InputPlane, outSize = OutputChannels * g.OutputPlane;
@@ -159,7 +169,7 @@ public sealed class Conv2D : IFusesActivation
         ConvolutionBatch scratch = _scratch.TryRent() ?? new ConvolutionBatch();
         try
         {
-            scratch.Backward(g, OutputChannels, batchSize, input, _weights.Values, outputGradient, weightGradient, weightsZero, biasGradient, inputGradient);
+            scratch.Backward(g, OutputChannels, batchSize, input, _weights.Values, outputGradient, reluOutput, weightGradient, weightsZero, biasGradient, inputGradient);
         }
         finally
         {

@@ -16,6 +16,7 @@ public sealed class Dense : IFusesActivation
 {
     private readonly Parameter _weights;
     private readonly Parameter _biases;
+    private float[] _fusedGradient = [];
     private readonly Parameter[] _parameters;
 
     /// <summary>Creates a dense layer; its values are drawn when the network is built.</summary>
@@ -125,6 +126,16 @@ public sealed class Dense : IFusesActivation
             // ∂C/∂X = G·W: (batch × outputSize)·(outputSize × inputSize).
             MatrixKernels.Gemm(false, false, batchSize, InputSize, OutputSize, outputGradient, OutputSize, _weights.Values, InputSize, inputGradient, InputSize, accumulate: false);
         }
+    }
+
+    /// <summary>ReLU's backward into a buffer of the layer's (training only, grown to the largest batch), then <see cref="Backward"/>.</summary>
+    void IFusesActivation.BackwardFused(ReadOnlySpan<float> input, ReadOnlySpan<float> activationOutput, ReadOnlySpan<float> activationGradient, Span<float> inputGradient, int batchSize)
+    {
+        int length = batchSize * OutputSize;
+        if (_fusedGradient.Length < length) _fusedGradient = new float[length];
+        Span<float> gradient = _fusedGradient.AsSpan(0, length);
+        ElementwiseKernels.LeakyReluBackward(activationOutput[..length], activationGradient[..length], gradient, 0f);
+        Backward(input, default, gradient, inputGradient, batchSize);
     }
 
     /// <inheritdoc />

@@ -13,4 +13,11 @@ internal interface IFusesActivation : ILayer
 
     /// <summary>Forward followed by the fused activation, written into the activation's output buffer.</summary>
     void ForwardFused(ReadOnlySpan<float> input, Span<float> output, int batchSize);
+
+    /// <summary>
+    /// The fused activation's backward followed by this layer's: <paramref name="activationGradient"/> is ∂C/∂(activation
+    /// output) and <paramref name="activationOutput"/> that output; the activation's derivative is applied to each
+    /// sample's slice while it is in cache, with the same arithmetic as the activation's own backward.
+    /// </summary>
+    void BackwardFused(ReadOnlySpan<float> input, ReadOnlySpan<float> activationOutput, ReadOnlySpan<float> activationGradient, Span<float> inputGradient, int batchSize);
 }
