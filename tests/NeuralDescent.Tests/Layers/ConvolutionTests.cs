@@ -198,3 +198,39 @@ public sealed class ConvolutionTests : IDisposable
         actual.Should().Equal(expected);
     }
 }
+
+public class MaxPoolTieTests
+{
+    [Theory]
+    [InlineData(4, 4)]
+    [InlineData(6, 10)]   // five windows per row: two vector pairs and a scalar tail
+    [InlineData(8, 14)]   // seven windows per row: three vector pairs and a tail
+    public void MaxPool2x2Backward_SendsEachGradientToTheFirstMaximumInRowMajorOrder(int height, int width)
+    {
+        const int channels = 2, batch = 2;
+        var pool = new MaxPool2D(2);
+        pool.Connect(Shape.Image(channels, height, width));
+        int inSize = channels * height * width, oh = height / 2, ow = width / 2, outSize = channels * oh * ow;
+        var random = new NeuralDescent.Randomness.RandomGenerator(5);
+        // Values from {0, 1, 2}: most windows hold ties, including several equal maxima.
+        float[] x = Enumerable.Range(0, batch * inSize).Select(_ => (float)random.NextInt32(3)).ToArray();
+        float[] dy = Enumerable.Range(0, batch * outSize).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        float[] y = new float[batch * outSize], dx = Enumerable.Repeat(99f, batch * inSize).ToArray();
+        pool.Forward(x, y, batch, training: true);
+        pool.Backward(x, y, dy, dx, batch);
+
+        var expected = new float[batch * inSize];
+        for (int s = 0; s < batch; s++)
+        for (int c = 0; c < channels; c++)
+        for (int oy = 0; oy < oh; oy++)
+        for (int ox = 0; ox < ow; ox++)
+        {
+            int plane = s * inSize + c * height * width;
+            int[] window = [plane + 2 * oy * width + 2 * ox, plane + 2 * oy * width + 2 * ox + 1, plane + (2 * oy + 1) * width + 2 * ox, plane + (2 * oy + 1) * width + 2 * ox + 1];
+            float max = window.Max(i => x[i]);
+            int first = window.First(i => x[i] == max);
+            expected[first] = dy[s * outSize + c * oh * ow + oy * ow + ox];
+        }
+        dx.Should().Equal(expected);
+    }
+}
