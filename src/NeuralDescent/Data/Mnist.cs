@@ -32,6 +32,37 @@ public static class Mnist
         ["t10k-labels-idx1-ubyte"] = "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
     };
 
+    /// <summary>The folder name <see cref="Load()"/> looks for, next to the program and in the working directory.</summary>
+    public const string DefaultFolder = "mnist";
+
+    /// <summary>
+    /// Loads MNIST from the first of these folders that holds it: <c>mnist/</c> beside the program (where the
+    /// <c>NeuralDescent.Data.Mnist</c> package copies the files), <c>mnist/</c> in the working directory, then
+    /// <c>data/mnist/</c> in the working directory (a clone of this repository). Every file is checked against
+    /// <see cref="Sha256"/>.
+    /// </summary>
+    /// <returns>Training (60,000) and test (10,000) sets: pixels scaled by 1/255, one-hot targets of 10 classes.</returns>
+    /// <exception cref="DirectoryNotFoundException">None of the folders holds the files; the message says where it looked and how to get them.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed or fails its checksum; the message names the file.</exception>
+    public static DataSplit Load() => LoadFirstFound(
+    [
+        Path.Combine(AppContext.BaseDirectory, DefaultFolder),
+        Path.GetFullPath(DefaultFolder),
+        Path.GetFullPath(Path.Combine("data", DefaultFolder)),
+    ]);
+
+    /// <summary>Loads MNIST from the first of <paramref name="candidates"/> that holds the training images.</summary>
+    internal static DataSplit LoadFirstFound(IReadOnlyList<string> candidates)
+    {
+        foreach (string candidate in candidates)
+        {
+            if (File.Exists(Path.Combine(candidate, "train-images-idx3-ubyte.gz")) || File.Exists(Path.Combine(candidate, "train-images-idx3-ubyte")))
+                return Load(candidate);
+        }
+        throw new DirectoryNotFoundException(
+            $"MNIST was not found in {string.Join(", ", candidates.Select(c => $"'{c}'"))}: add the NeuralDescent.Data.Mnist package (dotnet add package NeuralDescent.Data.Mnist), or pass the folder holding the four IDX files to Mnist.Load(directory).");
+    }
+
     /// <summary>Loads the training and test sets from <paramref name="directory"/>.</summary>
     /// <param name="directory">The folder with the four IDX files.</param>
     /// <param name="verifyChecksums">Check each file against <see cref="Sha256"/>; turn off for MNIST-format data such as Fashion-MNIST or test fixtures.</param>

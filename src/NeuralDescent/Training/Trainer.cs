@@ -113,10 +113,11 @@ public sealed class Trainer
 
     /// <summary>Trains on <paramref name="data"/>'s training set and measures its test set after every epoch.</summary>
     /// <param name="network">The network to train, in place.</param>
-    /// <param name="data">Training and test sets, e.g. from <see cref="Mnist.Load"/>.</param>
+    /// <param name="data">Training and test sets, e.g. from <see cref="Mnist.Load(string, bool)"/>.</param>
     /// <param name="progress">Receives a report after every batch and at each epoch's end; called synchronously on the training thread.</param>
     /// <param name="cancellationToken">Stops training at the next batch boundary; the history then has <see cref="TrainingHistory.Cancelled"/> set.</param>
     /// <returns>Per-epoch losses, accuracies and durations.</returns>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ in a required parameter's type (DataSplit or Dataset), so a call can never be ambiguous.")]
     public TrainingHistory Fit(Network network, DataSplit data, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -133,6 +134,7 @@ public sealed class Trainer
     /// <exception cref="ArgumentException">The data's sizes do not match the network.</exception>
     /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ in a required parameter's type (DataSplit or Dataset), so a call can never be ambiguous.")]
     public TrainingHistory Fit(Network network, Dataset training, Dataset? test = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);

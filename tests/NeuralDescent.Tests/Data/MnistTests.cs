@@ -115,4 +115,22 @@ public sealed class MnistTests(MnistFixture mnist) : IDisposable
         FluentActions.Invoking(() => Mnist.Load(_dir, verifyChecksums: false)).Should().Throw<InvalidDataException>()
             .WithMessage("*train-images-idx3-ubyte: expected unsigned-byte images of 3 dimensions*found UnsignedByte of 1 dimension(s).");
     }
+
+    [Fact]
+    public void LoadWithoutPath_TakesTheFirstFolderThatHoldsMnist()
+    {
+        string empty = Directory.CreateDirectory(Path.Combine(_dir, "empty")).FullName;
+        DataSplit data = Mnist.LoadFirstFound([empty, MnistFixture.DataDirectory]);
+        data.Training.Count.Should().Be(60_000);
+        data.Test.Count.Should().Be(10_000);
+    }
+
+    [Fact]
+    public void LoadWithoutPath_WhenNoFolderHoldsMnist_SaysWhereItLookedAndHowToGetIt()
+    {
+        string a = Path.Combine(_dir, "a"), b = Path.Combine(_dir, "b");
+        Directory.CreateDirectory(b);
+        FluentActions.Invoking(() => Mnist.LoadFirstFound([a, b])).Should().Throw<DirectoryNotFoundException>()
+            .WithMessage($"MNIST was not found in '{a}', '{b}': add the NeuralDescent.Data.Mnist package*Mnist.Load(directory).");
+    }
 }
