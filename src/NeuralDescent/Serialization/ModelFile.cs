@@ -62,6 +62,119 @@ public static class ModelFile
         return Build(path, tensors, metadata);
     }
 
+    /// <summary>Writes <paramref name="network"/> to <paramref name="stream"/> in the model-file format (the caller owns the stream; nothing is atomic here).</summary>
+    /// <param name="network">The network.</param>
+    /// <param name="stream">A writable stream, left open.</param>
+    /// <exception cref="NotSupportedException">A layer does not describe itself or its type is not registered with <see cref="LayerRegistry"/>.</exception>
+    public static void Save(Network network, Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(stream);
+        (List<Tensor> tensors, Dictionary<string, string> metadata) = Describe(network);
+        SafeTensors.Write(stream, tensors, metadata);
+    }
+
+    /// <summary>Loads a network from a stream holding a model file, with the checks of <see cref="Load(string)"/>.</summary>
+    /// <param name="stream">The file's bytes (read to the end; copied first when the stream cannot seek).</param>
+    /// <returns>The network, with the saved weights.</returns>
+    /// <exception cref="InvalidDataException">The bytes are not a valid model; the message says what is wrong.</exception>
+    public static Network Load(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using Stream seekable = Seekable(stream);
+        (List<Tensor> tensors, Dictionary<string, string> metadata) = SafeTensors.Read(seekable, "stream");
+        if (metadata.ContainsKey("neuraldescent.checkpoint.epoch"))
+            tensors.RemoveAll(t => t.Name.StartsWith("optimizer.", StringComparison.Ordinal) || t.Name.StartsWith("trainer.", StringComparison.Ordinal));
+        return Build("stream", tensors, metadata);
+    }
+
+    /// <summary>
+    /// Copies the weights of a plain safetensors file (a PyTorch <c>state_dict</c> saved with
+    /// <c>safetensors.torch.save_file</c>, no NeuralDescent metadata needed) into <paramref name="network"/>, as
+    /// <c>load_state_dict(strict=True)</c> does: layer i's tensors are <c>i.weight</c>, <c>i.bias</c>,
+    /// <c>i.running_mean</c>…, as in an <c>nn.Sequential</c> with the same layers; every one must be present with the
+    /// network's shape, and the file may hold no other tensor (PyTorch's I64 <c>num_batches_tracked</c> counters are
+    /// ignored). Nothing is changed unless every tensor fits.
+    /// </summary>
+    /// <param name="network">The network to fill.</param>
+    /// <param name="path">The safetensors file.</param>
+    /// <exception cref="InvalidDataException">A tensor is missing, has another shape, holds a non-finite value, or belongs to no layer; the message names the file and the tensor.</exception>
+    public static void LoadWeights(Network network, string path)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using FileStream file = IO.ReadableFile.Open(path);
+        LoadWeights(network, file, path);
+    }
+
+    /// <summary><see cref="LoadWeights(Network, string)"/> from a stream.</summary>
+    /// <param name="network">The network to fill.</param>
+    /// <param name="stream">The safetensors bytes (copied first when the stream cannot seek).</param>
+    /// <exception cref="InvalidDataException">A tensor is missing, has another shape, holds a non-finite value, or belongs to no layer.</exception>
+    public static void LoadWeights(Network network, Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(stream);
+        using Stream seekable = Seekable(stream);
+        LoadWeights(network, seekable, "stream");
+    }
+
+    private static void LoadWeights(Network network, Stream stream, string name)
+    {
+        (List<Tensor> tensors, _) = SafeTensors.Read(stream, name, (tensor, dtype) => dtype == "I64" && tensor.EndsWith(".num_batches_tracked", StringComparison.Ordinal));
+        var byName = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (Tensor t in tensors) byName[t.Name] = t;
+        // Check everything first, then copy: a file that does not fit leaves the network as it was.
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        var scratch = new List<(float[] Data, Action<float[]> Store)>();
+        for (int i = 0; i < network.Layers.Count; i++)
+        {
+            foreach (Parameter p in network.Layers[i].Parameters)
+            {
+                float[] values = new float[p.Values.Length];
+                Fill(name, byName, used, i, p.Name, p.Dimensions, values);
+                Parameter target = p;
+                scratch.Add((values, v => v.CopyTo(target.Values)));
+            }
+            foreach (StateTensor s in network.Layers[i].State)
+            {
+                float[] values = new float[s.Values.Length];
+                Fill(name, byName, used, i, s.Name, s.Dimensions, values);
+                StateTensor target = s;
+                scratch.Add((values, v => v.CopyTo(target.Values)));
+            }
+        }
+        string? extra = byName.Keys.FirstOrDefault(n => !used.Contains(n));
+        if (extra is not null) throw SafeTensors.Error(name, $"tensor '{extra}' belongs to no layer of the network (strict loading)");
+        foreach ((float[] data, Action<float[]> store) in scratch) store(data);
+    }
+
+    private static Stream Seekable(Stream stream)
+    {
+        if (stream.CanSeek) return new NonClosingStream(stream);
+        var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        copy.Position = 0;
+        return copy;
+    }
+
+    /// <summary>Lets a using block end without closing the caller's stream.</summary>
+    private sealed class NonClosingStream(Stream inner) : Stream
+    {
+        public override bool CanRead => inner.CanRead;
+        public override bool CanSeek => inner.CanSeek;
+        public override bool CanWrite => false;
+        public override long Length => inner.Length - _start;
+        public override long Position { get => inner.Position - _start; set => inner.Position = value + _start; }
+        private readonly long _start = inner.Position;
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+        public override int Read(Span<byte> buffer) => inner.Read(buffer);
+        public override long Seek(long offset, SeekOrigin origin) => origin == SeekOrigin.Begin ? inner.Seek(offset + _start, SeekOrigin.Begin) - _start : inner.Seek(offset, origin) - _start;
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
     internal static (List<Tensor> Tensors, Dictionary<string, string> Metadata) Describe(Network network)
     {
         var architecture = new JsonArray();

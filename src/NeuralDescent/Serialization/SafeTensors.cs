@@ -87,7 +87,11 @@ internal static class SafeTensors
     }
 
     /// <summary>Reads and validates a seekable stream holding a whole safetensors file.</summary>
-    public static (List<Tensor> Tensors, Dictionary<string, string> Metadata) Read(Stream stream, string name)
+    /// <param name="stream">The file's bytes.</param>
+    /// <param name="name">The name errors give for the file.</param>
+    /// <param name="skip">Tensors of another dtype than F32 that may be present and are left out (PyTorch's batch-norm
+    /// <c>num_batches_tracked</c>, an I64 counter); any other non-F32 tensor is an error.</param>
+    public static (List<Tensor> Tensors, Dictionary<string, string> Metadata) Read(Stream stream, string name, Func<string, string, bool>? skip = null)
     {
         long fileLength = stream.Length;
         Span<byte> lengthBytes = stackalloc byte[8];
@@ -115,7 +119,7 @@ internal static class SafeTensors
 
         long dataLength = fileLength - 8 - (long)headerLength;
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-        var entries = new List<(string Name, long[] Shape, long Begin, long End)>();
+        var entries = new List<(string Name, long[] Shape, long Begin, long End, bool Skip)>();
         JsonDocument document;
         try
         {
@@ -142,7 +146,7 @@ internal static class SafeTensors
                     }
                     continue;
                 }
-                entries.Add(ParseEntry(name, property));
+                entries.Add(ParseEntry(name, property, skip));
             }
         }
 
@@ -166,6 +170,16 @@ internal static class SafeTensors
         byte[] buffer = new byte[1 << 16];
         foreach (var e in entries)
         {
+            if (e.Skip)
+            {
+                for (long left = e.End - e.Begin; left > 0;)
+                {
+                    int n = ReadFully(stream, buffer.AsSpan(0, (int)Math.Min(buffer.Length, left)));
+                    if (n == 0) throw Error(name, $"tensor '{e.Name}' is cut off");
+                    left -= n;
+                }
+                continue;
+            }
             // Sizes are bounded by the file length, checked above, so this allocation is safe.
             var data = new float[(e.End - e.Begin) / sizeof(float)];
             Span<byte> target = MemoryMarshal.AsBytes(data.AsSpan());
@@ -179,15 +193,18 @@ internal static class SafeTensors
         return (tensors, metadata);
     }
 
-    private static (string, long[], long, long) ParseEntry(string file, JsonProperty property)
+    private static (string, long[], long, long, bool) ParseEntry(string file, JsonProperty property, Func<string, string, bool>? skip)
     {
         string tensor = property.Name;
         JsonElement v = property.Value;
         if (v.ValueKind != JsonValueKind.Object) throw Error(file, $"tensor '{tensor}' is not an object");
         if (!v.TryGetProperty("dtype", out JsonElement dtype) || dtype.ValueKind != JsonValueKind.String)
             throw Error(file, $"tensor '{tensor}' has no dtype");
-        if (dtype.GetString() != "F32")
-            throw Error(file, $"tensor '{tensor}' has dtype '{dtype.GetString()}'; only F32 is supported");
+        string type = dtype.GetString()!;
+        bool skipped = type != "F32" && skip is not null && skip(tensor, type);
+        int elementSize = type switch { "F32" => 4, "I64" or "F64" or "U64" => 8, "I32" or "U32" => 4, "F16" or "BF16" or "I16" or "U16" => 2, "I8" or "U8" or "BOOL" => 1, _ => 0 };
+        if (type != "F32" && (!skipped || elementSize == 0))
+            throw Error(file, $"tensor '{tensor}' has dtype '{type}'; only F32 is supported");
         if (!v.TryGetProperty("shape", out JsonElement shapeElement) || shapeElement.ValueKind != JsonValueKind.Array)
             throw Error(file, $"tensor '{tensor}' has no shape array");
         var shape = new List<long>();
@@ -197,7 +214,7 @@ internal static class SafeTensors
             if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out long size) || size < 0 || size > int.MaxValue)
                 throw Error(file, $"tensor '{tensor}' has an invalid dimension {d.GetRawText()}");
             shape.Add(size);
-            if (size != 0 && elements > long.MaxValue / sizeof(float) / size) throw Error(file, $"tensor '{tensor}' has a shape whose size overflows");
+            if (size != 0 && elements > long.MaxValue / 8 / size) throw Error(file, $"tensor '{tensor}' has a shape whose size overflows");
             elements *= size;
         }
         if (shape.Count > 8) throw Error(file, $"tensor '{tensor}' has {shape.Count} dimensions; at most 8 are supported");
@@ -207,11 +224,11 @@ internal static class SafeTensors
         if (offsets[0].ValueKind != JsonValueKind.Number || offsets[1].ValueKind != JsonValueKind.Number
             || !offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end) || begin < 0 || end < begin)
             throw Error(file, $"tensor '{tensor}' has invalid data_offsets {offsets.GetRawText()}");
-        if (end - begin != elements * sizeof(float))
-            throw Error(file, $"tensor '{tensor}' of shape [{string.Join(", ", shape)}] needs {elements * sizeof(float)} bytes but its offsets [{begin}, {end}) span {end - begin}");
+        if (end - begin != elements * elementSize)
+            throw Error(file, $"tensor '{tensor}' of shape [{string.Join(", ", shape)}] needs {elements * elementSize} bytes but its offsets [{begin}, {end}) span {end - begin}");
         if (v.EnumerateObject().Count() != 3)
             throw Error(file, $"tensor '{tensor}' has fields other than dtype, shape and data_offsets");
-        return (tensor, [.. shape], begin, end);
+        return (tensor, [.. shape], begin, end, skipped);
     }
 
     private static int ReadFully(Stream stream, Span<byte> destination)
