@@ -32,6 +32,39 @@ public static class Mnist
         ["t10k-labels-idx1-ubyte"] = "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
     };
 
+    /// <summary>
+    /// Where <see cref="DownloadAsync"/> looks, in order: the copies torchvision and TensorFlow use (the original
+    /// gzip files). Each file is checked against <see cref="Sha256"/> before it is kept, whichever mirror it came from.
+    /// </summary>
+    public static IReadOnlyList<Uri> Mirrors { get; } =
+    [
+        new("https://ossci-datasets.s3.amazonaws.com/mnist/"),
+        new("https://storage.googleapis.com/cvdf-datasets/mnist/"),
+    ];
+
+    private static readonly Lazy<HttpClient> SharedClient = new(() => new HttpClient { Timeout = Timeout.InfiniteTimeSpan });
+
+    /// <summary>
+    /// Downloads the four MNIST files (gzip) into <paramref name="directory"/> for <see cref="Load(string, bool)"/>:
+    /// each from the first of <see cref="Mirrors"/> that serves it, into a temporary file, kept (renamed into place) only
+    /// when its decompressed bytes match <see cref="Sha256"/>. Files already there and valid are not fetched again; a
+    /// mirror that refuses, stalls for 30 s, ends early or serves other bytes is skipped for the next.
+    /// </summary>
+    /// <param name="directory">The folder to fill (created if needed).</param>
+    /// <param name="progress">Bytes received per file, as they arrive.</param>
+    /// <param name="cancellationToken">Stops the download; nothing partial is left behind.</param>
+    /// <exception cref="IOException">No mirror gave a valid copy of a file (offline, for instance); the message lists what each mirror did.</exception>
+    public static Task DownloadAsync(string directory, IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
+        => DownloadWithAsync(directory, new Downloader(SharedClient.Value, Mirrors, TimeSpan.FromSeconds(30)), progress, cancellationToken);
+
+    internal static async Task DownloadWithAsync(string directory, Downloader downloader, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        Directory.CreateDirectory(directory);
+        foreach ((string name, string sha256) in Sha256)
+            await downloader.FetchAsync(directory, name + ".gz", sha256, progress, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The folder name <see cref="Load()"/> looks for, next to the program and in the working directory.</summary>
     public const string DefaultFolder = "mnist";
 

@@ -119,9 +119,4 @@ public class TrainerTests
         FluentActions.Invoking(() => new Trainer(new QuadraticCost(), new Sgd(1f), new TrainerOptions { BatchSize = 0 })).Should().Throw<ArgumentOutOfRangeException>();
         FluentActions.Invoking(() => new Trainer(new QuadraticCost(), new Sgd(1f), new TrainerOptions { Epochs = 0 })).Should().Throw<ArgumentOutOfRangeException>();
     }
-
-    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
 }
