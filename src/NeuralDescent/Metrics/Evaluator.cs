@@ -28,6 +28,61 @@ public static class Evaluator
         return Evaluate(network, data, cost, null, batchSize, topK);
     }
 
+    /// <summary>
+    /// Measures a regression network on <paramref name="data"/> (targets from <see cref="Dataset.FromTargets"/>): mean
+    /// absolute error, root mean squared error and R², pooled over every output (see <see cref="RegressionResult"/>),
+    /// accumulated in double.
+    /// </summary>
+    /// <param name="network">The network; not changed (runs in inference mode).</param>
+    /// <param name="data">The samples; their input and target sizes must match the network.</param>
+    /// <param name="batchSize">Samples per forward pass; affects speed only.</param>
+    /// <returns>The metrics over all samples (zeros and NaN R² for an empty set).</returns>
+    /// <exception cref="ArgumentException">The data's sizes do not match the network.</exception>
+    public static RegressionResult EvaluateRegression(Network network, Dataset data, int batchSize = 256)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        network.CheckDataset(data);
+        int count = data.Count, outputs = network.OutputSize;
+        if (count == 0) return new RegressionResult(0, 0, double.NaN, 0);
+        batchSize = Math.Min(Math.Min(batchSize, count), network.MaxWorkspaceRows);
+        // Each output's target mean and Σ (t − t̄)², updated one sample at a time (Welford), so large offsets do not cancel.
+        var targetMean = new double[outputs];
+        var targetDeviation = new double[outputs];
+        double absolute = 0, squared = 0;
+        int[] batchIndices = new int[batchSize];
+        Network.Workspace ws = network.RentInference(batchSize);
+        try
+        {
+            for (int start = 0; start < count; start += batchSize)
+            {
+                int b = Math.Min(batchSize, count - start);
+                for (int i = 0; i < b; i++) batchIndices[i] = start + i;
+                Span<float> inputs = ws.Inputs.AsSpan(0, b * network.InputSize);
+                Span<float> targets = ws.Targets.AsSpan(0, b * outputs);
+                data.CopyBatch(batchIndices.AsSpan(0, b), inputs, targets);
+                ReadOnlySpan<float> output = network.ForwardInto(ws, inputs, b, training: false);
+                for (int i = 0; i < b * outputs; i++)
+                {
+                    double error = (double)output[i] - targets[i];
+                    absolute += Math.Abs(error);
+                    squared += error * error;
+                    int k = i % outputs, seen = start + i / outputs + 1;
+                    double delta = targets[i] - targetMean[k];
+                    targetMean[k] += delta / seen;
+                    targetDeviation[k] += delta * (targets[i] - targetMean[k]);
+                }
+            }
+        }
+        finally
+        {
+            network.ReturnInference(ws);
+        }
+        double n = (double)count * outputs, total = targetDeviation.Sum();
+        return new RegressionResult(absolute / n, Math.Sqrt(squared / n), total > 0 ? 1 - squared / total : double.NaN, count);
+    }
+
     /// <summary>Evaluate over the samples named by <paramref name="indices"/> (all when null).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static EvaluationResult Evaluate(Network network, Dataset data, ICostFunction cost, int[]? indices, int batchSize = 256, int topK = 5)
