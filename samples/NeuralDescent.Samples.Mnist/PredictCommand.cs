@@ -13,7 +13,7 @@ internal static class PredictCommand
     public static Command Create()
     {
         var model = new Option<string>("--model", "-m") { Description = "A model saved with --save (safetensors).", Required = true };
-        var image = new Option<string?>("--image") { Description = "A PNG (or JPEG/BMP) of one digit; resized to 28×28 and inverted if dark on light." };
+        var image = new Option<string?>("--image") { Description = "A PNG (or JPEG/BMP) of one digit, any size, either polarity: cropped to the ink, scaled into 20×20 and centred by its centre of mass, as MNIST's digits were." };
         var idx = new Option<string?>("--idx") { Description = "An IDX image file (raw or .gz), e.g. data/mnist/t10k-images-idx3-ubyte.gz." };
         var index = new Option<int>("--index") { Description = "First image of the IDX file to classify.", DefaultValueFactory = _ => 0 };
         var count = new Option<int>("--count") { Description = "How many IDX images to classify.", DefaultValueFactory = _ => 10 };
@@ -76,7 +76,7 @@ internal static class PredictCommand
         Console.WriteLine($"{what}: {ranked[0]}   top 3: {top}{(label is int l ? $"   label {l}" : "")}");
     }
 
-    /// <summary>Grey levels scaled to [0, 1], box-averaged to 28×28, inverted when the background is light (MNIST digits are light on dark).</summary>
+    /// <summary>The image's grey levels, prepared like an MNIST digit by <see cref="DigitImage.Prepare"/>.</summary>
     private static float[] LoadImage(string path, int inputSize)
     {
         if (inputSize != 784) throw new InvalidDataException($"The model takes {inputSize} inputs, not a 28×28 image.");
@@ -92,21 +92,8 @@ internal static class PredictCommand
                 throw new InvalidDataException($"{path}: not a readable PNG, JPEG or BMP image ({e.Message}).", e);
             }
         }
-        var pixels = new float[784];
-        for (int y = 0; y < 28; y++)
-        {
-            int y0 = y * image.Height / 28, y1 = Math.Max(y0 + 1, (y + 1) * image.Height / 28);
-            for (int x = 0; x < 28; x++)
-            {
-                int x0 = x * image.Width / 28, x1 = Math.Max(x0 + 1, (x + 1) * image.Width / 28);
-                double sum = 0;
-                for (int yy = y0; yy < y1; yy++)
-                    for (int xx = x0; xx < x1; xx++) sum += image.Data[yy * image.Width + xx];
-                pixels[y * 28 + x] = (float)(sum / ((y1 - y0) * (x1 - x0)) / 255.0);
-            }
-        }
-        if (pixels.Average() > 0.5f)
-            for (int i = 0; i < pixels.Length; i++) pixels[i] = 1f - pixels[i];
-        return pixels;
+        // Cropped to the ink, scaled into a 20×20 box and centred by its centre of mass, as MNIST's digits were.
+        float[] grey = image.Data.Select(b => b / 255f).ToArray();
+        return DigitImage.Prepare(grey, image.Width, image.Height);
     }
 }
