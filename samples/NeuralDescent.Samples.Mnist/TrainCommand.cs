@@ -54,6 +54,7 @@ internal static class TrainCommand
         root.Subcommands.Add(Bench.BenchCommand.Create(data));
         root.Subcommands.Add(Explain.ExplainCommand.Create(data));
         root.Subcommands.Add(PredictCommand.Create());
+        root.Subcommands.Add(CsvCommand.Create());
         root.SetAction((parse, cancellationToken) =>
         {
             Recipe basis = Recipe.Presets[parse.GetValue(preset)!];

@@ -57,4 +57,48 @@ public class CommandLineTests
         error.Should().NotContain("   at ", "no stack trace is printed");
         error.Should().NotContain("Unhandled exception");
     }
+
+    [Fact]
+    public void Csv_TrainsARegressionAndAClassifier_AndNamesTheLineAndColumnOfABadCell()
+    {
+        string dir = Directory.CreateTempSubdirectory("nd-csv-").FullName;
+        try
+        {
+            var random = new Random(1);
+            var houses = new System.Text.StringBuilder("rooms,area,age,price\n");
+            for (int i = 0; i < 600; i++)
+            {
+                int rooms = random.Next(1, 7);
+                double area = 30 + 170 * random.NextDouble(), age = 60 * random.NextDouble();
+                houses.Append(System.Globalization.CultureInfo.InvariantCulture, $"{rooms},{area:F1},{age:F1},{50 + 1.5 * area + 10 * rooms - 0.8 * age:F2}\n");
+            }
+            File.WriteAllText(Path.Combine(dir, "houses.csv"), houses.ToString());
+            var species = new System.Text.StringBuilder("a, b, species\n");
+            string[] names = ["setosa", "versicolor", "virginica"];
+            for (int i = 0; i < 300; i++)
+            {
+                int k = i % 3;
+                species.Append(System.Globalization.CultureInfo.InvariantCulture, $"{2 * k + 0.4 * (random.NextDouble() - 0.5):F3}, {-k + 0.4 * (random.NextDouble() - 0.5):F3}, {names[k]}\n");
+            }
+            File.WriteAllText(Path.Combine(dir, "species.csv"), species.ToString());
+            File.WriteAllText(Path.Combine(dir, "bad.csv"), "x,y\n1,2\n3,abc\n");
+
+            (int code, string output, string error) = Run("csv", Path.Combine(dir, "houses.csv"), "--target", "price");
+            code.Should().Be(0, error);
+            double r2 = double.Parse(System.Text.RegularExpressions.Regex.Match(output, @"R² (-?[0-9]+\.[0-9]+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            r2.Should().BeGreaterThan(0.95, output);
+
+            (code, output, error) = Run("csv", Path.Combine(dir, "species.csv"), "-t", "species", "--classify");
+            code.Should().Be(0, error);
+            output.Should().Contain("over classes setosa, versicolor, virginica").And.MatchRegex(@"Test accuracy: (9\d|100)\.\d\d %");
+
+            (code, _, error) = Run("csv", Path.Combine(dir, "bad.csv"), "-t", "y");
+            code.Should().Be(2);
+            error.Trim().Should().Be($"error: {Path.Combine(dir, "bad.csv")}, line 3, column 'y': 'abc' is not a number (use --classify for class names).");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
