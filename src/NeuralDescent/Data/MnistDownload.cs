@@ -13,15 +13,27 @@ public readonly record struct DownloadProgress(string File, long BytesReceived, 
 /// <summary>Fetches dataset files from mirrors, verifying each before it is kept.</summary>
 internal sealed class Downloader(HttpClient client, IReadOnlyList<Uri> mirrors, TimeSpan stallTimeout)
 {
+    /// <summary>How a downloaded file is checked: its digest, compared with the expected lower-case hex string.</summary>
+    public Func<string, CancellationToken, Task<string>> Digest { get; init; } = HashOfGzipAsync;
+
+    /// <summary>What <see cref="Digest"/> computes, for messages.</summary>
+    public string DigestName { get; init; } = "SHA-256";
+
+    /// <summary>The dataset's name and the call that loads it, for the message when no mirror works.</summary>
+    public string DatasetName { get; init; } = "MNIST";
+
+    /// <inheritdoc cref="DatasetName"/>
+    public string LoadCall { get; init; } = "Mnist.Load(directory)";
+
     /// <summary>
     /// Downloads <paramref name="fileName"/> (gzip) into <paramref name="directory"/> unless a file there already
-    /// passes the check: from each mirror in turn, into a temporary file, accepted only when its decompressed bytes
-    /// have the SHA-256 <paramref name="sha256"/>, then renamed into place.
+    /// passes the check: from each mirror in turn, into a temporary file, accepted only when its <see cref="Digest"/>
+    /// is <paramref name="expected"/>, then renamed into place.
     /// </summary>
-    public async Task FetchAsync(string directory, string fileName, string sha256, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
+    public async Task FetchAsync(string directory, string fileName, string expected, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
     {
         string target = Path.Combine(directory, fileName);
-        if (File.Exists(target) && await HashOfGzipAsync(target, cancellationToken).ConfigureAwait(false) == sha256) return;
+        if (File.Exists(target) && await DigestOrNullAsync(target, cancellationToken).ConfigureAwait(false) == expected) return;
         var problems = new List<string>();
         foreach (Uri mirror in mirrors)
         {
@@ -30,10 +42,10 @@ internal sealed class Downloader(HttpClient client, IReadOnlyList<Uri> mirrors, 
             try
             {
                 await DownloadAsync(url, temporary, fileName, progress, cancellationToken).ConfigureAwait(false);
-                string actual = await HashOfGzipAsync(temporary, cancellationToken).ConfigureAwait(false);
-                if (actual != sha256)
+                string actual = await Digest(temporary, cancellationToken).ConfigureAwait(false);
+                if (actual != expected)
                 {
-                    problems.Add($"{url}: SHA-256 {actual} is not the expected {sha256}");
+                    problems.Add($"{url}: {DigestName} {actual} is not the expected {expected}");
                     continue;
                 }
                 File.Move(temporary, target, overwrite: true);
@@ -52,7 +64,19 @@ internal sealed class Downloader(HttpClient client, IReadOnlyList<Uri> mirrors, 
                 if (File.Exists(temporary)) File.Delete(temporary);
             }
         }
-        throw new IOException($"Could not download {fileName} from any mirror ({string.Join("; ", problems)}); check the internet connection, or put the four MNIST files in '{directory}' by hand and call Mnist.Load(directory).");
+        throw new IOException($"Could not download {fileName} from any mirror ({string.Join("; ", problems)}); check the internet connection, or put the four {DatasetName} files in '{directory}' by hand and call {LoadCall}.");
+    }
+
+    private async Task<string?> DigestOrNullAsync(string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Digest(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidDataException)
+        {
+            return null; // a damaged file already there is fetched again
+        }
     }
 
     private async Task DownloadAsync(Uri url, string temporary, string fileName, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
@@ -77,6 +101,16 @@ internal sealed class Downloader(HttpClient client, IReadOnlyList<Uri> mirrors, 
         }
         if (total is long expected && received != expected) throw new IOException($"the transfer ended after {received} of {expected} bytes");
         await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The MD5 of a file's bytes (lower-case hex): how Fashion-MNIST's publishers give its checksums.</summary>
+    internal static async Task<string> Md5OfFileAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+#pragma warning disable CA5351 // MD5 checks against the published checksums, not security.
+        byte[] hash = await MD5.HashDataAsync(file, cancellationToken).ConfigureAwait(false);
+#pragma warning restore CA5351
+        return Convert.ToHexStringLower(hash);
     }
 
     /// <summary>The SHA-256 of a gzip file's decompressed bytes (lower-case hex); a damaged archive is InvalidDataException.</summary>

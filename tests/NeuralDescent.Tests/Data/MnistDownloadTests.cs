@@ -80,6 +80,30 @@ public sealed class MnistDownloadTests : IDisposable
         Directory.GetFiles(_dir).Select(Path.GetFileName).Should().Equal("t10k-labels-idx1-ubyte.gz");
     }
 
+    [Fact]
+    public async Task FashionMnist_DownloadsAndLoads_CheckingEachGzipAgainstItsMd5()
+    {
+        // Fashion-MNIST is not on this machine: the bundled MNIST files stand in, with their own MD5s as the table.
+        var md5 = new Dictionary<string, string>();
+        foreach (string name in Mnist.Sha256.Keys.Select(k => k + ".gz"))
+            md5[name] = await NeuralDescent.Data.Downloader.Md5OfFileAsync(Path.Combine(_source, name), TestContext.Current.CancellationToken);
+        var downloader = FashionMnist.NewDownloader(new HttpClient(), [new Uri($"http://127.0.0.1:{_port}/corrupt/"), new Uri($"http://127.0.0.1:{_port}/good/")], TimeSpan.FromSeconds(0.5));
+        await FashionMnist.DownloadWithAsync(_dir, downloader, md5, null, TestContext.Current.CancellationToken);
+        FashionMnist.Load(_dir, md5).Training.Count.Should().Be(60_000);
+
+        // A file that no longer matches its published MD5 is refused by Load, naming it.
+        await File.AppendAllTextAsync(Path.Combine(_dir, "t10k-labels-idx1-ubyte.gz"), "x", TestContext.Current.CancellationToken);
+        FluentActions.Invoking(() => FashionMnist.Load(_dir, md5)).Should().Throw<InvalidDataException>()
+            .WithMessage("*t10k-labels-idx1-ubyte.gz: MD5 * is not the published *");
+
+        var offline = FashionMnist.NewDownloader(new HttpClient(), [new Uri($"http://127.0.0.1:{FreePort()}/")], TimeSpan.FromSeconds(0.5));
+        Func<Task> nowhere = () => FashionMnist.DownloadWithAsync(Path.Combine(_dir, "other"), offline, md5, null, TestContext.Current.CancellationToken);
+        (await nowhere.Should().ThrowAsync<IOException>()).Which.Message.Should()
+            .EndWith("put the four Fashion-MNIST files in '" + Path.Combine(_dir, "other") + "' by hand and call FashionMnist.Load(directory).");
+        FashionMnist.Md5.Keys.Should().BeEquivalentTo(md5.Keys, "the published table names the same four files");
+        FashionMnist.ClassNames.Should().HaveCount(10);
+    }
+
     private Downloader Downloader(params string[] mirrors)
         => new(new HttpClient(), mirrors.Select(m => new Uri(m == "refused" ? $"http://127.0.0.1:{FreePort()}/refused/" : $"http://127.0.0.1:{_port}/{m}/")).ToList(), TimeSpan.FromSeconds(0.5));
 
