@@ -286,14 +286,31 @@ internal static unsafe partial class MatrixKernels
             if (transposeA)
             {
                 // A is stored k×m: row p of A holds op(A)[·, p] contiguously.
-                for (int p = 0; p < kc; p++)
+                if (mr == Mr && Sse2.IsSupported)
                 {
-                    float* src = a + (long)(pc + p) * lda + ic + ir;
-                    float* d = panel + p * Mr;
-                    int r = 0;
-                    for (; r < mr; r++) d[r] = src[r];
-                    for (; r < Mr; r++) d[r] = 0f;
+                    // Six contiguous floats per k: one 16-byte and one 8-byte copy.
+                    float* src = a + (long)pc * lda + ic + ir;
+                    for (int p = 0; p < kc; p++, src += lda)
+                    {
+                        Sse.Store(panel + p * Mr, Sse.LoadVector128(src));
+                        *(double*)(panel + p * Mr + 4) = *(double*)(src + 4);
+                    }
                 }
+                else
+                {
+                    for (int p = 0; p < kc; p++)
+                    {
+                        float* src = a + (long)(pc + p) * lda + ic + ir;
+                        float* d = panel + p * Mr;
+                        int r = 0;
+                        for (; r < mr; r++) d[r] = src[r];
+                        for (; r < Mr; r++) d[r] = 0f;
+                    }
+                }
+            }
+            else if (mr == Mr && Sse.IsSupported)
+            {
+                PackRows6(a + (long)(ic + ir) * lda + pc, lda, kc, panel);
             }
             else
             {
@@ -306,6 +323,38 @@ internal static unsafe partial class MatrixKernels
                     for (int p = 0; p < kc; p++) panel[p * Mr + r] = 0f;
             }
             new Span<float>(panel + kc * Mr, (kcp - kc) * Mr).Clear();
+        }
+    }
+
+    /// <summary>
+    /// Six rows of a row-major A (row stride <paramref name="lda"/>) into one k-major panel, panel[p·6 + r] = a[r·lda + p]:
+    /// four k at a time, rows 0–3 transposed 4×4 in registers and rows 4–5 interleaved in pairs, then the k mod 4 tail.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PackRows6(float* a, int lda, int kc, float* panel)
+    {
+        float* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
+        int p = 0;
+        for (; p + 4 <= kc; p += 4)
+        {
+            Vector128<float> r0 = Sse.LoadVector128(a + p), r1 = Sse.LoadVector128(a1 + p), r2 = Sse.LoadVector128(a2 + p);
+            Vector128<float> r3 = Sse.LoadVector128(a3 + p), r4 = Sse.LoadVector128(a4 + p), r5 = Sse.LoadVector128(a5 + p);
+            Vector128<float> t0 = Sse.UnpackLow(r0, r1), t1 = Sse.UnpackHigh(r0, r1), t2 = Sse.UnpackLow(r2, r3), t3 = Sse.UnpackHigh(r2, r3);
+            Vector128<double> u0 = Sse.UnpackLow(r4, r5).AsDouble(), u1 = Sse.UnpackHigh(r4, r5).AsDouble();
+            float* d = panel + p * Mr;
+            Sse.Store(d, Sse.MoveLowToHigh(t0, t2));
+            *(double*)(d + 4) = u0.ToScalar();
+            Sse.Store(d + 6, Sse.MoveHighToLow(t2, t0));
+            *(double*)(d + 10) = u0.GetElement(1);
+            Sse.Store(d + 12, Sse.MoveLowToHigh(t1, t3));
+            *(double*)(d + 16) = u1.ToScalar();
+            Sse.Store(d + 18, Sse.MoveHighToLow(t3, t1));
+            *(double*)(d + 22) = u1.GetElement(1);
+        }
+        for (; p < kc; p++)
+        {
+            float* d = panel + p * Mr;
+            d[0] = a[p]; d[1] = a1[p]; d[2] = a2[p]; d[3] = a3[p]; d[4] = a4[p]; d[5] = a5[p];
         }
     }
 
