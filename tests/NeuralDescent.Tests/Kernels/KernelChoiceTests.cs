@@ -68,8 +68,21 @@ public class KernelChoiceTests
     public void Gemv_SumsInTwoEightLaneChainsThenPairwise(int n, int k)
     {
         float[] w = Rand.Floats(n * k, 51), x = Rand.Floats(k, 52), bias = Rand.Floats(n, 53), y = new float[n];
-        MatrixKernels.Gemv(n, k, w, x, bias, y);
-        for (int i = 0; i < n; i++) y[i].Should().Be(EightLaneDot(w.AsSpan(i * k, k), x, steps: 2) + bias[i], $"y[{i}]");
+        bool saved = MatrixKernels.Vector512Enabled;
+        try
+        {
+            // The Vector512 kernel (one 16-lane chain per row, halves folded) must give the same sums.
+            foreach (bool wide in new[] { false, true })
+            {
+                MatrixKernels.Vector512Enabled = wide;
+                MatrixKernels.Gemv(n, k, w, x, bias, y);
+                for (int i = 0; i < n; i++) y[i].Should().Be(EightLaneDot(w.AsSpan(i * k, k), x, steps: 2) + bias[i], $"y[{i}], Vector512 {(wide ? "on" : "off")}");
+            }
+        }
+        finally
+        {
+            MatrixKernels.Vector512Enabled = saved;
+        }
     }
 
     /// <summary>
