@@ -37,21 +37,7 @@ public static class OnnxExport
         ArgumentNullException.ThrowIfNull(network);
         ArgumentException.ThrowIfNullOrEmpty(path);
         byte[] model = ToBytes(network);
-        string full = Path.GetFullPath(path);
-        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
-            {
-                stream.Write(model);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-        }
+        Serialization.AtomicFile.Write(path, stream => stream.Write(model));
     }
 
     /// <summary>Writes the model to <paramref name="stream"/>.</summary>

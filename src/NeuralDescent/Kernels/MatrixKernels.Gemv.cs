@@ -121,17 +121,7 @@ internal static unsafe partial class MatrixKernels
         float s1 = TOps.Sum(TOps.Add(b0, b1)) + DotTail(w1, x, p, k);
         float s2 = TOps.Sum(TOps.Add(c0, c1)) + DotTail(w2, x, p, k);
         float s3 = TOps.Sum(TOps.Add(d0, d1)) + DotTail(w3, x, p, k);
-        if (bias != null)
-        {
-            s0 += bias[0];
-            s1 += bias[1];
-            s2 += bias[2];
-            s3 += bias[3];
-        }
-        y[0] = s0;
-        y[1] = s1;
-        y[2] = s2;
-        y[3] = s3;
+        StoreFour(s0, s1, s2, s3, bias, y);
     }
 
     /// <summary>
@@ -170,6 +160,13 @@ internal static unsafe partial class MatrixKernels
         float s1 = Vector256.Sum(b.GetLower() + b.GetUpper()) + DotTail(w1, x, p, k);
         float s2 = Vector256.Sum(c.GetLower() + c.GetUpper()) + DotTail(w2, x, p, k);
         float s3 = Vector256.Sum(d.GetLower() + d.GetUpper()) + DotTail(w3, x, p, k);
+        StoreFour(s0, s1, s2, s3, bias, y);
+    }
+
+    /// <summary>y[0..4] = the four row sums (+ bias[0..4] when not null): the epilogue of both four-row kernels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreFour(float s0, float s1, float s2, float s3, float* bias, float* y)
+    {
         if (bias != null)
         {
             s0 += bias[0];
