@@ -262,11 +262,45 @@ internal static unsafe partial class MatrixKernels
 
     private static void MergeTile(float* tile, int ldt, float* c, int ldc, int mr, int nr, bool accumulate, float* bias, bool relu)
     {
+        // Whole vectors where the row allows, read at the width the kernel stored them (a narrower read of a wider
+        // store that is still in flight cannot be forwarded and waits for it); the same operations, in the same
+        // order, as the kernels' own epilogue.
         for (int i = 0; i < mr; i++)
         {
             float* src = tile + i * ldt;
             float* dst = c + (long)i * ldc;
-            for (int j = 0; j < nr; j++)
+            int j = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (; j + 16 <= nr; j += 16)
+                {
+                    Vector512<float> v = Vector512.Load(src + j);
+                    if (accumulate) v += Vector512.Load(dst + j);
+                    if (bias != null) v += Vector512.Load(bias + j);
+                    if (relu) v = Vector512.Max(v, Vector512<float>.Zero);
+                    v.Store(dst + j);
+                }
+            }
+            if (Vector256.IsHardwareAccelerated)
+            {
+                for (; j + 8 <= nr; j += 8)
+                {
+                    Vector256<float> v = Vector256.Load(src + j);
+                    if (accumulate) v += Vector256.Load(dst + j);
+                    if (bias != null) v += Vector256.Load(bias + j);
+                    if (relu) v = Vector256.Max(v, Vector256<float>.Zero);
+                    v.Store(dst + j);
+                }
+            }
+            for (; j + 4 <= nr; j += 4)
+            {
+                Vector128<float> v = Vector128.Load(src + j);
+                if (accumulate) v += Vector128.Load(dst + j);
+                if (bias != null) v += Vector128.Load(bias + j);
+                if (relu) v = Vector128.Max(v, Vector128<float>.Zero);
+                v.Store(dst + j);
+            }
+            for (; j < nr; j++)
             {
                 float v = accumulate ? src[j] + dst[j] : src[j];
                 if (bias != null) v += bias[j];
