@@ -15,6 +15,10 @@ namespace NeuralDescent.Layers;
 /// and Y = W·X̃ + b·1ᵀ, with W viewed as O × (C·k·k); the kernel threads share the batch by samples.</para>
 /// <para>Backward, with G = ∂C/∂Y (O × OH·OW per sample): <c>∂C/∂W += G·X̃ᵀ</c>, <c>∂C/∂b += Σ_columns G</c>,
 /// <c>∂C/∂X̃ = Wᵀ·G</c>, folded back onto the input positions (col2im, the adjoint of im2col).</para>
+/// <para>With a 3 × 3 kernel at stride 1 and at least four input channels, the forward pass runs Winograd's F(2×2, 3×3)
+/// instead: each 2 × 2 output tile is <c>Aᵀ[(G w Gᵀ) ⊙ (Bᵀ d B)]A</c> for its 4 × 4 input tile d, so the per-channel sums
+/// become 16 matrix products with 2.25 times fewer multiply-adds. The transforms use only additions and halvings, so the
+/// result agrees with the direct sum to a few float roundings; the backward pass is the im2col one above.</para>
 /// <para>Initialization: fanIn = C·k·k, fanOut = O·k·k; by default the next layer's preference (He before ReLU), else Glorot uniform.</para>
 /// </remarks>
 public sealed class Conv2D : IFusesActivation
@@ -23,8 +27,13 @@ public sealed class Conv2D : IFusesActivation
     private readonly Parameter _biases;
     private readonly Parameter[] _parameters;
     private WindowGeometry _geometry;
+    private WinogradGeometry _winogradGeometry;
     private bool _connected;
     private readonly Kernels.Common.ScratchPool<ConvolutionBatch> _scratch = new();
+    private readonly Kernels.Common.ScratchPool<WinogradBatch> _winogradScratch = new();
+
+    /// <summary>Fewest input channels for which a 3 × 3 stride-1 convolution goes through Winograd's algorithm.</summary>
+    internal const int WinogradMinChannels = 4;
 
     /// <summary>Creates a convolution; its weights are drawn when the network is built.</summary>
     /// <param name="inputChannels">C, channels of the input.</param>
@@ -75,6 +84,13 @@ public sealed class Conv2D : IFusesActivation
     /// <summary>p, zero padding on each side.</summary>
     public int Padding { get; }
 
+    /// <summary>Whether the forward pass runs Winograd's F(2×2, 3×3) (a 3 × 3 kernel, stride 1, at least
+    /// <see cref="WinogradMinChannels"/> input channels) rather than im2col and one matrix product.</summary>
+    internal bool UsesWinograd => KernelSize == 3 && Stride == 1 && InputChannels >= WinogradMinChannels && !ForceIm2Col;
+
+    /// <summary>Keeps this layer on the im2col path (tests compare the two algorithms).</summary>
+    internal bool ForceIm2Col { get; set; }
+
     /// <summary>The initializer given at construction, or null for the default.</summary>
     public Initializer? Initializer { get; }
 
@@ -107,6 +123,7 @@ public sealed class Conv2D : IFusesActivation
             throw new ArgumentException($"{Name} on {input} unfolds into {geometry.PatchSize}×{geometry.OutputPlane} values, more than an array holds");
         var output = new Shape(OutputChannels, geometry.OutputHeight, geometry.OutputWidth);
         _geometry = geometry;
+        if (KernelSize == 3 && Stride == 1) _winogradGeometry = new WinogradGeometry(input.Channels, input.Height, input.Width, Padding);
         _connected = true;
         return output;
     }
@@ -134,6 +151,19 @@ public sealed class Conv2D : IFusesActivation
         WindowGeometry g = Geometry();
         int inSize = g.Channels * g.InputPlane, outSize = OutputChannels * g.OutputPlane;
         LayerGuard.CheckBatch(this, input.Length, inSize, output.Length, outSize, batchSize);
+        if (UsesWinograd)
+        {
+            WinogradBatch winograd = _winogradScratch.TryRent() ?? new WinogradBatch();
+            try
+            {
+                winograd.Forward(_winogradGeometry, OutputChannels, batchSize, input, _weights.Values, _biases.Values, output, relu);
+            }
+            finally
+            {
+                _winogradScratch.Return(winograd);
+            }
+            return;
+        }
         ConvolutionBatch scratch = _scratch.TryRent() ?? new ConvolutionBatch(); // one per concurrent call
         try
         {

@@ -47,6 +47,11 @@ public sealed class ConvolutionTests : IDisposable
     [InlineData(3, 5, 3, 2, 1, 9, 7)]
     [InlineData(2, 3, 5, 3, 2, 11, 13)]
     [InlineData(4, 2, 1, 1, 0, 3, 5)]
+    [InlineData(4, 6, 3, 1, 0, 9, 11)]    // Winograd F(2×2, 3×3): odd output sizes, clipped tiles
+    [InlineData(5, 3, 3, 1, 1, 8, 7)]
+    [InlineData(8, 9, 3, 1, 2, 5, 6)]
+    [InlineData(32, 64, 3, 1, 0, 26, 26)] // the second convolution of W4
+    [InlineData(6, 4, 3, 1, 1, 40, 3)]    // several tile groups
     public void Conv2D_Forward_MatchesTheDefinition(int inChannels, int outChannels, int kernel, int stride, int padding, int height, int width)
     {
         var conv = new Conv2D(inChannels, outChannels, kernel, stride, padding);

@@ -36,6 +36,10 @@ public class GradientCheckTests
         ["Standardize"] = (() => new Standardize([0.5f, -1f, 0f, 2f, 0.1f, 0f], [2f, 0.5f, 1f, 3f, 0.25f, 1f]), Shape.Features(6)),
         ["Conv2D"] = (() => new Conv2D(2, 3, 3), Shape.Image(2, 5, 6)),
         ["Conv2DStridePadding"] = (() => new Conv2D(2, 3, 3, stride: 2, padding: 1), Shape.Image(2, 6, 5)),
+        // 3 × 3, stride 1, four or more input channels: Winograd's F(2×2, 3×3), odd output sizes included.
+        ["Conv2DWinograd"] = (() => new Conv2D(4, 3, 3), Shape.Image(4, 5, 6)),
+        ["Conv2DWinogradPadding"] = (() => new Conv2D(5, 2, 3, padding: 1), Shape.Image(5, 4, 5)),
+        ["Conv2DWinogradPadding2"] = (() => new Conv2D(4, 2, 3, padding: 2), Shape.Image(4, 3, 4)),
         ["Conv2D1x1"] = (() => new Conv2D(3, 2, 1), Shape.Image(3, 2, 3)),
         ["MaxPool2D"] = (() => new MaxPool2D(2), Shape.Image(2, 4, 6)),
         ["MaxPool2DOverlapping"] = (() => new MaxPool2D(3, stride: 2), Shape.Image(1, 5, 7)),

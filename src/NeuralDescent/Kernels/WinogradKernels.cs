@@ -1,0 +1,311 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
+
+namespace NeuralDescent.Kernels;
+
+/// <summary>
+/// Where the tiles of a stride-1 3 × 3 convolution lie for Winograd's F(2×2, 3×3): the output is cut into 2 × 2 tiles,
+/// each computed from a 4 × 4 tile of the (virtually zero-padded) input; tiles step by 2.
+/// </summary>
+/// <remarks>
+/// The input planes are kept split into their even and odd columns (<see cref="WinogradKernels.SplitPlane"/>):
+/// <c>even[r, i] = x̂[r, 2i]</c>, <c>odd[r, i] = x̂[r, 2i + 1]</c> with x̂ the padded input, so every transform reads
+/// consecutive tiles with unit-stride vector loads. Tiles are cut into groups of whole tile rows, a group at a time going
+/// through the 16 matrix products; a group is the same for every thread count.
+/// </remarks>
+internal readonly struct WinogradGeometry
+{
+    /// <summary>Most tiles in a group: a group's transformed input and products stay in L2.</summary>
+    private const int MaxGroupTiles = 192;
+
+    public WinogradGeometry(int channels, int height, int width, int padding)
+    {
+        Channels = channels;
+        Height = height;
+        Width = width;
+        Padding = padding;
+        OutputHeight = height + 2 * padding - 2;
+        OutputWidth = width + 2 * padding - 2;
+        TilesY = (OutputHeight + 1) / 2;
+        TilesX = (OutputWidth + 1) / 2;
+        Rows = 2 * TilesY + 2;
+        Half = ((TilesX + 3) & ~3) + 4;
+        // The matrix products run on whole 16-column panels (a ragged panel costs as much as several whole ones), so
+        // the group size is the one wasting the fewest padded columns, the larger on a tie.
+        int best = 1, bestWaste = int.MaxValue;
+        for (int rows = 1; rows <= TilesY && (rows == 1 || rows * TilesX <= MaxGroupTiles); rows++)
+        {
+            int full = TilesY / rows, rest = TilesY % rows;
+            int waste = full * (Columns(rows * TilesX) - rows * TilesX) + (rest == 0 ? 0 : Columns(rest * TilesX) - rest * TilesX);
+            if (waste <= bestWaste) (best, bestWaste) = (rows, waste);
+        }
+        RowsPerGroup = best;
+        // Room for the padded columns and for the transforms' last vector of four tiles.
+        Stride = Columns(RowsPerGroup * TilesX + 3);
+    }
+
+    /// <summary>
+    /// Floats between the matrices of consecutive ξ for <paramref name="channels"/> rows: channels·Stride, plus 16 when
+    /// that is an even number of 64-byte lines, so that the 16 streams a transform reads or writes fall in different
+    /// L1 sets instead of piling onto one (channel counts are usually powers of two).
+    /// </summary>
+    public int XiStride(int channels)
+    {
+        int floats = channels * Stride;
+        return (floats / 16) % 2 == 0 ? floats + 16 : floats;
+    }
+
+    /// <summary>Columns of a group's matrix product: its tiles rounded up to whole 16-column panels.</summary>
+    public static int Columns(int tiles) => (tiles + 15) & ~15;
+
+    public int Channels { get; }
+    public int Height { get; }
+    public int Width { get; }
+    public int Padding { get; }
+    public int OutputHeight { get; }
+    public int OutputWidth { get; }
+    public int TilesY { get; }
+    public int TilesX { get; }
+
+    /// <summary>Rows of a split plane: 2·TilesY + 2 (the last tile row reads four input rows).</summary>
+    public int Rows { get; }
+
+    /// <summary>Values per row of a split plane's even (or odd) half, a multiple of 4 above TilesX.</summary>
+    public int Half { get; }
+
+    /// <summary>Floats of one split half-plane.</summary>
+    public int Plane => Rows * Half;
+
+    /// <summary>Tile rows per group.</summary>
+    public int RowsPerGroup { get; }
+
+    /// <summary>Row stride (floats) of the per-group matrices, one per ξ, each channels × tiles.</summary>
+    public int Stride { get; }
+}
+
+/// <summary>
+/// The transforms of Winograd's minimal filtering F(2×2, 3×3) (Lavin and Gray, 2016): a 2 × 2 output tile is
+/// <c>Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A</c> for a 3 × 3 filter g and a 4 × 4 input tile d, 16 multiplies instead of 36.
+/// Summed over input channels, each of the 16 products is a matrix product U[ξ]·V[ξ], which is where the time goes.
+/// </summary>
+/// <remarks>
+/// <para><c>Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]</c>,
+/// <c>G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]</c>, <c>Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]</c>.</para>
+/// <para>Transformed values are laid out <c>v[ξ·xiStride + c·stride + t]</c> for the t-th tile of a group.
+/// Tiles go four at a time in <see cref="Vector128{T}"/> lanes (SSE on x64, AdvSimd on ARM64, same arithmetic).</para>
+/// </remarks>
+internal static unsafe class WinogradKernels
+{
+    /// <summary>
+    /// U[ξ = 4a + b][o, c] = (G w[o, c] Gᵀ)[a, b] for w of <paramref name="outChannels"/> × <paramref name="inChannels"/> × 3 × 3.
+    /// </summary>
+    public static void TransformWeights(ReadOnlySpan<float> w, int outChannels, int inChannels, Span<float> u)
+    {
+        int pairs = outChannels * inChannels;
+        if (w.Length < pairs * 9 || u.Length < pairs * 16) throw new ArgumentException("TransformWeights: a span is too short.");
+        Span<float> g = stackalloc float[9];
+        Span<float> gg = stackalloc float[12];
+        for (int o = 0; o < outChannels; o++)
+        {
+            for (int c = 0; c < inChannels; c++)
+            {
+                ReadOnlySpan<float> filter = w.Slice((o * inChannels + c) * 9, 9);
+                filter.CopyTo(g);
+                // G·g (4 × 3), then (G·g)·Gᵀ (4 × 4).
+                for (int j = 0; j < 3; j++)
+                {
+                    float g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
+                    gg[j] = g0;
+                    gg[3 + j] = 0.5f * (g0 + g1 + g2);
+                    gg[6 + j] = 0.5f * (g0 - g1 + g2);
+                    gg[9 + j] = g2;
+                }
+                int index = o * inChannels + c;
+                for (int a = 0; a < 4; a++)
+                {
+                    float r0 = gg[3 * a], r1 = gg[3 * a + 1], r2 = gg[3 * a + 2];
+                    u[(4 * a) * pairs + index] = r0;
+                    u[(4 * a + 1) * pairs + index] = 0.5f * (r0 + r1 + r2);
+                    u[(4 * a + 2) * pairs + index] = 0.5f * (r0 - r1 + r2);
+                    u[(4 * a + 3) * pairs + index] = r2;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Splits one <paramref name="height"/> × <paramref name="width"/> plane, zero-padded by <paramref name="padding"/>
+    /// on the top and left (and with zeros wherever rows or columns run past it), into <paramref name="rows"/> rows of
+    /// even and odd columns: <c>even[r·half + i] = x̂[r, 2i]</c>, <c>odd[r·half + i] = x̂[r, 2i + 1]</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void SplitPlane(float* x, int height, int width, int padding, int rows, int half, float* even, float* odd, float* line)
+    {
+        int lineLength = 2 * half;
+        int copy = Math.Min(width, lineLength - padding);
+        for (int r = 0; r < rows; r++)
+        {
+            float* e = even + (long)r * half, o = odd + (long)r * half;
+            int iy = r - padding;
+            if ((uint)iy >= (uint)height)
+            {
+                new Span<float>(e, half).Clear();
+                new Span<float>(o, half).Clear();
+                continue;
+            }
+            new Span<float>(line, padding).Clear();
+            new ReadOnlySpan<float>(x + (long)iy * width, copy).CopyTo(new Span<float>(line + padding, copy));
+            new Span<float>(line + padding + copy, lineLength - padding - copy).Clear();
+            for (int i = 0; i < half; i += 4)
+            {
+                Vector128<float> a = Vector128.Load(line + 2 * i), b = Vector128.Load(line + 2 * i + 4);
+                Evens(a, b).Store(e + i);
+                Odds(a, b).Store(o + i);
+            }
+        }
+    }
+
+    /// <summary>
+    /// V[ξ][c, t] = (Bᵀ d B)[ξ] for the 4 × 4 input tiles d of tile rows <paramref name="ty0"/>..<paramref name="ty1"/> of one
+    /// split channel plane, t counted from the group's first tile; <paramref name="v"/> points at channel c of ξ = 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void InputTransform(float* even, float* odd, int half, int ty0, int ty1, int tilesX, float* v, long xiStride)
+    {
+        for (int ty = ty0; ty < ty1; ty++)
+        {
+            float* e0 = even + (long)(2 * ty) * half, o0 = odd + (long)(2 * ty) * half;
+            float* dst = v + (long)(ty - ty0) * tilesX;
+            for (int tx = 0; tx < tilesX; tx += 4)
+            {
+                // Bᵀ·d along each of the four rows (columns 2tx..2tx+3 = even[tx], odd[tx], even[tx+1], odd[tx+1]).
+                Row(e0, o0, tx, out var h00, out var h01, out var h02, out var h03);
+                Row(e0 + half, o0 + half, tx, out var h10, out var h11, out var h12, out var h13);
+                Row(e0 + 2 * half, o0 + 2 * half, tx, out var h20, out var h21, out var h22, out var h23);
+                Row(e0 + 3 * half, o0 + 3 * half, tx, out var h30, out var h31, out var h32, out var h33);
+                // Then down the columns: ξ = 4a + b.
+                float* p = dst + tx;
+                (h00 - h20).Store(p);
+                (h01 - h21).Store(p + xiStride);
+                (h02 - h22).Store(p + 2 * xiStride);
+                (h03 - h23).Store(p + 3 * xiStride);
+                (h10 + h20).Store(p + 4 * xiStride);
+                (h11 + h21).Store(p + 5 * xiStride);
+                (h12 + h22).Store(p + 6 * xiStride);
+                (h13 + h23).Store(p + 7 * xiStride);
+                (h20 - h10).Store(p + 8 * xiStride);
+                (h21 - h11).Store(p + 9 * xiStride);
+                (h22 - h12).Store(p + 10 * xiStride);
+                (h23 - h13).Store(p + 11 * xiStride);
+                (h10 - h30).Store(p + 12 * xiStride);
+                (h11 - h31).Store(p + 13 * xiStride);
+                (h12 - h32).Store(p + 14 * xiStride);
+                (h13 - h33).Store(p + 15 * xiStride);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row(float* even, float* odd, int tx, out Vector128<float> h0, out Vector128<float> h1, out Vector128<float> h2, out Vector128<float> h3)
+    {
+        Vector128<float> e = Vector128.Load(even + tx), e1 = Vector128.Load(even + tx + 1);
+        Vector128<float> o = Vector128.Load(odd + tx), o1 = Vector128.Load(odd + tx + 1);
+        h0 = e - e1;
+        h1 = o + e1;
+        h2 = e1 - o;
+        h3 = o - o1;
+    }
+
+    /// <summary>
+    /// The output tiles of one output channel for tile rows <paramref name="ty0"/>..<paramref name="ty1"/>:
+    /// Y = Aᵀ M A (+ <paramref name="bias"/>, then max(·, 0) when <paramref name="relu"/>), written into the
+    /// <paramref name="outputHeight"/> × <paramref name="outputWidth"/> plane <paramref name="y"/> (tiles past its edge clipped).
+    /// <paramref name="m"/> points at this channel's row of ξ = 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void OutputTransform(float* m, long xiStride, int ty0, int ty1, int tilesX, float* y, int outputHeight, int outputWidth, float bias, bool relu)
+    {
+        Vector128<float> b = Vector128.Create(bias);
+        float* tail = stackalloc float[8];
+        for (int ty = ty0; ty < ty1; ty++)
+        {
+            float* src = m + (long)(ty - ty0) * tilesX;
+            for (int tx = 0; tx < tilesX; tx += 4)
+            {
+                float* p = src + tx;
+                // Aᵀ down the columns: s0 = m0 + m1 + m2, s1 = m1 − m2 − m3 (rows a of M).
+                Vector128<float> m1b0 = Vector128.Load(p + 4 * xiStride), m2b0 = Vector128.Load(p + 8 * xiStride);
+                Vector128<float> s00 = Vector128.Load(p) + m1b0 + m2b0, s10 = m1b0 - m2b0 - Vector128.Load(p + 12 * xiStride);
+                Vector128<float> m1b1 = Vector128.Load(p + 5 * xiStride), m2b1 = Vector128.Load(p + 9 * xiStride);
+                Vector128<float> s01 = Vector128.Load(p + xiStride) + m1b1 + m2b1, s11 = m1b1 - m2b1 - Vector128.Load(p + 13 * xiStride);
+                Vector128<float> m1b2 = Vector128.Load(p + 6 * xiStride), m2b2 = Vector128.Load(p + 10 * xiStride);
+                Vector128<float> s02 = Vector128.Load(p + 2 * xiStride) + m1b2 + m2b2, s12 = m1b2 - m2b2 - Vector128.Load(p + 14 * xiStride);
+                Vector128<float> m1b3 = Vector128.Load(p + 7 * xiStride), m2b3 = Vector128.Load(p + 11 * xiStride);
+                Vector128<float> s03 = Vector128.Load(p + 3 * xiStride) + m1b3 + m2b3, s13 = m1b3 - m2b3 - Vector128.Load(p + 15 * xiStride);
+                // Then along the rows, plus the bias.
+                Vector128<float> y00 = s00 + s01 + s02 + b, y01 = s01 - s02 - s03 + b;
+                Vector128<float> y10 = s10 + s11 + s12 + b, y11 = s11 - s12 - s13 + b;
+                if (relu)
+                {
+                    y00 = Vector128.Max(y00, Vector128<float>.Zero);
+                    y01 = Vector128.Max(y01, Vector128<float>.Zero);
+                    y10 = Vector128.Max(y10, Vector128<float>.Zero);
+                    y11 = Vector128.Max(y11, Vector128<float>.Zero);
+                }
+                int valid = Math.Min(8, outputWidth - 2 * tx);
+                int row = 2 * ty;
+                StoreRow(y + (long)row * outputWidth + 2 * tx, y00, y01, valid, tail);
+                if (row + 1 < outputHeight) StoreRow(y + (long)(row + 1) * outputWidth + 2 * tx, y10, y11, valid, tail);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(float* dst, Vector128<float> left, Vector128<float> right, int valid, float* tail)
+    {
+        Vector128<float> lo = ZipLow(left, right), hi = ZipHigh(left, right);
+        if (valid == 8)
+        {
+            lo.Store(dst);
+            hi.Store(dst + 4);
+            return;
+        }
+        lo.Store(tail);
+        hi.Store(tail + 4);
+        for (int i = 0; i < valid; i++) dst[i] = tail[i];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Evens(Vector128<float> a, Vector128<float> b)
+    {
+        if (Sse.IsSupported) return Sse.Shuffle(a, b, 0b10_00_10_00);
+        if (AdvSimd.Arm64.IsSupported) return AdvSimd.Arm64.UnzipEven(a, b);
+        return Vector128.Create(a[0], a[2], b[0], b[2]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Odds(Vector128<float> a, Vector128<float> b)
+    {
+        if (Sse.IsSupported) return Sse.Shuffle(a, b, 0b11_01_11_01);
+        if (AdvSimd.Arm64.IsSupported) return AdvSimd.Arm64.UnzipOdd(a, b);
+        return Vector128.Create(a[1], a[3], b[1], b[3]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> ZipLow(Vector128<float> a, Vector128<float> b)
+    {
+        if (Sse.IsSupported) return Sse.UnpackLow(a, b);
+        if (AdvSimd.Arm64.IsSupported) return AdvSimd.Arm64.ZipLow(a, b);
+        return Vector128.Create(a[0], b[0], a[1], b[1]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> ZipHigh(Vector128<float> a, Vector128<float> b)
+    {
+        if (Sse.IsSupported) return Sse.UnpackHigh(a, b);
+        if (AdvSimd.Arm64.IsSupported) return AdvSimd.Arm64.ZipHigh(a, b);
+        return Vector128.Create(a[2], b[2], a[3], b[3]);
+    }
+}
