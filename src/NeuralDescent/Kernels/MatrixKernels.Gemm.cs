@@ -166,54 +166,97 @@ internal static unsafe partial class MatrixKernels
                     {
                         PackA(transposeA, pa0, lda, ic, mc, pc, kc, kcp, packedA);
                     }
-                    for (int jr = 0; jr < n;)
-                    {
-                        int nr = Math.Min(Nr, n - jr);
-                        float* bPanel = packedB + (jr / Nr) * Nr * kcp;
-                        float* epilogue = last && bias != null ? bias + jr : null;
-                        bool rectify = last && relu;
-                        // With AVX-512, pairs of packed 6-row panels go through a Vector512 kernel: 12×32 over two
-                        // full B panels at once (24 accumulators, half the broadcasts per FMA), else 12×16.
-                        bool pairB = wide && jr + 2 * Nr <= n;
-                        int ir = 0;
-                        if (wide && nr == Nr)
-                        {
-                            for (; ir + 2 * Mr <= mc; ir += 2 * Mr)
-                            {
-                                float* pair = packedA + (ir / Mr) * Mr * kcp;
-                                float* cTile = pc0 + (long)(ic + ir) * ldc + jr;
-                                if (pairB) Kernel12x32Vector512(kcp, pair, pair + Mr * kcp, bPanel, bPanel + Nr * kcp, cTile, ldc, acc, epilogue, rectify);
-                                else Kernel12x16Vector512(kcp, pair, pair + Mr * kcp, bPanel, cTile, ldc, acc, epilogue, rectify);
-                            }
-                        }
-                        for (; pairB && ir < mc; ir += Mr)
-                        {
-                            // The 6-row panels left after the pairs (M = 64 leaves 4 rows): the 6×32 Vector512 kernel over
-                            // both B panels, through a scratch tile when the panel is ragged.
-                            int mr = Math.Min(Mr, mc - ir);
-                            float* single = packedA + (ir / Mr) * Mr * kcp;
-                            float* cTile = pc0 + (long)(ic + ir) * ldc + jr;
-                            if (mr == Mr)
-                            {
-                                Kernel6x32Vector512(kcp, single, bPanel, bPanel + Nr * kcp, cTile, ldc, acc, epilogue, rectify);
-                            }
-                            else
-                            {
-                                Kernel6x32Vector512(kcp, single, bPanel, bPanel + Nr * kcp, tile, 2 * Nr, false, null, false);
-                                MergeTile(tile, 2 * Nr, cTile, ldc, mr, 2 * Nr, acc, epilogue, rectify);
-                            }
-                        }
-                        PanelRows(ir, mc, nr, kcp, transposeA, inPlaceA, pa0, lda, pc, ic, packedA, bPanel, pc0 + jr, ldc, acc, epilogue, rectify, tile);
-                        if (pairB)
-                        {
-                            // The second panel's rows the 12×32 kernel did not cover.
-                            PanelRows(ir, mc, Nr, kcp, transposeA, inPlaceA, pa0, lda, pc, ic, packedA, bPanel + Nr * kcp, pc0 + jr + Nr, ldc, acc,
-                                epilogue == null ? null : epilogue + Nr, rectify, tile);
-                        }
-                        jr += pairB ? 2 * Nr : Nr;
-                    }
+                    MultiplyPanels(mc, n, kcp, packedA, packedB, pc0, ldc, ic, acc, last && bias != null ? bias : null, last && relu, transposeA, inPlaceA, pa0, lda, pc, tile);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// C[ic.., 0..n] (+)= A·B over packed panels: <paramref name="mc"/> rows of A in 6-row panels (k-major, panel i at
+    /// packedA + i·6·kcp) against all 16-column panels of B (panel j at packedB + j·16·kcp), kcp a multiple of 4; the
+    /// register tiles and their order are the ones every GEMM here uses. With <paramref name="inPlaceA"/>, full
+    /// 6-row panels are read from <paramref name="pa0"/> itself (rows ic.., K offset pc) instead.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MultiplyPanels(int mc, int n, int kcp, float* packedA, float* packedB, float* pc0, int ldc, int ic, bool acc,
+        float* bias, bool rectify, bool transposeA, bool inPlaceA, float* pa0, int lda, int pc, float* tile)
+    {
+        bool wide = Vector512Enabled;
+        for (int jr = 0; jr < n;)
+        {
+            int nr = Math.Min(Nr, n - jr);
+            float* bPanel = packedB + (jr / Nr) * Nr * kcp;
+            float* epilogue = bias != null ? bias + jr : null;
+            // With AVX-512, pairs of packed 6-row panels go through a Vector512 kernel: 12×32 over two
+            // full B panels at once (24 accumulators, half the broadcasts per FMA), else 12×16.
+            bool pairB = wide && jr + 2 * Nr <= n;
+            int ir = 0;
+            if (wide && nr == Nr)
+            {
+                for (; ir + 2 * Mr <= mc; ir += 2 * Mr)
+                {
+                    float* pair = packedA + (ir / Mr) * Mr * kcp;
+                    float* cTile = pc0 + (long)(ic + ir) * ldc + jr;
+                    if (pairB) Kernel12x32Vector512(kcp, pair, pair + Mr * kcp, bPanel, bPanel + Nr * kcp, cTile, ldc, acc, epilogue, rectify);
+                    else Kernel12x16Vector512(kcp, pair, pair + Mr * kcp, bPanel, cTile, ldc, acc, epilogue, rectify);
+                }
+            }
+            for (; pairB && ir < mc; ir += Mr)
+            {
+                // The 6-row panels left after the pairs (M = 64 leaves 4 rows): the 6×32 Vector512 kernel over
+                // both B panels, through a scratch tile when the panel is ragged.
+                int mr = Math.Min(Mr, mc - ir);
+                float* single = packedA + (ir / Mr) * Mr * kcp;
+                float* cTile = pc0 + (long)(ic + ir) * ldc + jr;
+                if (mr == Mr)
+                {
+                    Kernel6x32Vector512(kcp, single, bPanel, bPanel + Nr * kcp, cTile, ldc, acc, epilogue, rectify);
+                }
+                else
+                {
+                    Kernel6x32Vector512(kcp, single, bPanel, bPanel + Nr * kcp, tile, 2 * Nr, false, null, false);
+                    MergeTile(tile, 2 * Nr, cTile, ldc, mr, 2 * Nr, acc, epilogue, rectify);
+                }
+            }
+            PanelRows(ir, mc, nr, kcp, transposeA, inPlaceA, pa0, lda, pc, ic, packedA, bPanel, pc0 + jr, ldc, acc, epilogue, rectify, tile);
+            if (pairB)
+            {
+                // The second panel's rows the 12×32 kernel did not cover.
+                PanelRows(ir, mc, Nr, kcp, transposeA, inPlaceA, pa0, lda, pc, ic, packedA, bPanel + Nr * kcp, pc0 + jr + Nr, ldc, acc,
+                    epilogue == null ? null : epilogue + Nr, rectify, tile);
+            }
+            jr += pairB ? 2 * Nr : Nr;
+        }
+    }
+
+    /// <summary>Floats a whole m × k A takes packed into 6-row panels (<see cref="PackAPanels"/>).</summary>
+    internal static int PackedASize(int m, int k) => (m + Mr - 1) / Mr * Mr * ((k + 3) & ~3);
+
+    /// <summary>Floats a k × n B takes in 16-column panels (<see cref="MultiplyPrepacked"/>): panel j at j·16·kcp.</summary>
+    internal static int PackedBSize(int n, int k) => (n + Nr - 1) / Nr * Nr * ((k + 3) & ~3);
+
+    /// <summary>
+    /// Packs a row-major m × k matrix A (row stride <paramref name="lda"/>) whole into the 6-row, k-major panels the
+    /// kernels read, zero-padded to whole panels and to k rounded up to 4 (<see cref="PackedASize"/> floats).
+    /// </summary>
+    internal static void PackAPanels(float* a, int lda, int m, int k, float* dst) => PackA(false, a, lda, 0, m, 0, k, (k + 3) & ~3, dst);
+
+    /// <summary>
+    /// C = A·B (m × n, row stride <paramref name="ldc"/>) from an A packed by <see cref="PackAPanels"/> and a B already
+    /// laid out in 16-column panels, <c>b[(j / 16)·16·kcp + p·16 + j % 16]</c> with kcp = k rounded up to 4 and zeros in
+    /// the padding rows; on the calling thread, in one K block. Each element is summed in the same order as by
+    /// <see cref="Gemm"/> with k ≤ <see cref="KcMax"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void MultiplyPrepacked(int m, int n, int k, float* packedA, float* packedB, float* c, int ldc)
+    {
+        int kcp = (k + 3) & ~3;
+        float* tile = stackalloc float[Mr * 2 * Nr];
+        for (int ic = 0; ic < m; ic += Mc)
+        {
+            int mc = Math.Min(Mc, m - ic);
+            MultiplyPanels(mc, n, kcp, packedA + (long)(ic / Mr) * Mr * kcp, packedB, c, ldc, ic, false, null, false, false, false, null, 0, 0, tile);
         }
     }
 

@@ -17,7 +17,7 @@ namespace NeuralDescent.Kernels;
 /// </remarks>
 internal sealed unsafe class WinogradBatch : IParallelJob
 {
-    private float[] _u = [];
+    private float[] _u = [], _packedU = [];
     private float[][] _even = [], _odd = [], _line = [];
     private float[][] _v = [], _m = [];
 
@@ -30,14 +30,20 @@ internal sealed unsafe class WinogradBatch : IParallelJob
     public void Forward(in WinogradGeometry g, int outChannels, int batch, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, bool relu)
     {
         int c = g.Channels;
+        int packed = MatrixKernels.PackedASize(outChannels, c);
         Grow(ref _u, 16 * outChannels * c);
+        Grow(ref _packedU, 16 * packed);
         WinogradKernels.TransformWeights(w, outChannels, c, _u);
+        fixed (float* u = _u, pu = _packedU)
+        {
+            for (int xi = 0; xi < 16; xi++) MatrixKernels.PackAPanels(u + (long)xi * outChannels * c, c, outChannels, c, pu + (long)xi * packed);
+        }
         int parts = Math.Min(WorkerPool.AvailableThreads, batch);
         GrowEach(ref _even, parts, c * g.Plane);
         GrowEach(ref _odd, parts, c * g.Plane);
         GrowEach(ref _line, parts, 2 * g.Half);
-        GrowEach(ref _v, parts, 16 * g.XiStride(c));
-        GrowEach(ref _m, parts, 16 * g.XiStride(outChannels));
+        GrowEach(ref _v, parts, 16 * g.VStride);
+        GrowEach(ref _m, parts, 16 * g.MStride(outChannels));
         fixed (float* px = x, pb = bias, py = y)
         {
             (_g, _outChannels, _batch, _relu) = (g, outChannels, batch, relu);
@@ -60,46 +66,41 @@ internal sealed unsafe class WinogradBatch : IParallelJob
     {
         WinogradGeometry g = _g;
         int o = _outChannels;
-        int inSize = g.Channels * g.Height * g.Width, outPlane = g.OutputHeight * g.OutputWidth, outSize = o * outPlane;
+        int inSize = g.Channels * g.Height * g.Width, outSize = o * g.OutputHeight * g.OutputWidth;
         int s0 = (int)((long)_batch * part / parts), s1 = (int)((long)_batch * (part + 1) / parts);
-        fixed (float* u = _u, even = _even[part], odd = _odd[part], line = _line[part], v = _v[part], m = _m[part])
+        fixed (float* u = _packedU, even = _even[part], odd = _odd[part], line = _line[part], v = _v[part], m = _m[part])
         {
-            for (int s = s0; s < s1; s++)
-            {
-                Convolve(g, o, _x + (long)s * inSize, u, _bias, _relu, _y + (long)s * outSize, even, odd, line, v, m);
-            }
+            for (int s = s0; s < s1; s++) Convolve(g, o, _x + (long)s * inSize, u, _bias, _relu, _y + (long)s * outSize, even, odd, line, v, m);
         }
     }
 
-    /// <summary>One sample: y (O planes) = W ⋆ x (C planes, split on the way) (+ b, ReLU).</summary>
+    /// <summary>One sample: y (O planes) = W ⋆ x (C planes, split on the way) + b (then ReLU), U packed per ξ in <paramref name="packedU"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Convolve(in WinogradGeometry g, int outChannels, float* x, float* u, float* bias, bool relu, float* y,
+    private static void Convolve(in WinogradGeometry g, int outChannels, float* x, float* packedU, float* bias, bool relu, float* y,
         float* even, float* odd, float* line, float* v, float* m)
     {
-        int c = g.Channels, plane = g.Plane, stride = g.Stride, outPlane = g.OutputHeight * g.OutputWidth;
+        int c = g.Channels, plane = g.Plane, outPlane = g.OutputHeight * g.OutputWidth;
         for (int ch = 0; ch < c; ch++)
         {
             WinogradKernels.SplitPlane(x + (long)ch * g.Height * g.Width, g.Height, g.Width, g.Padding, g.Rows, g.Half,
                 even + (long)ch * plane, odd + (long)ch * plane, line);
         }
-        int vXi = g.XiStride(c), mXi = g.XiStride(outChannels);
+        int uXi = MatrixKernels.PackedASize(outChannels, c), vXi = g.VStride, mXi = g.MStride(outChannels), ldm = g.MaxColumns;
         for (int ty0 = 0; ty0 < g.TilesY; ty0 += g.RowsPerGroup)
         {
             int ty1 = Math.Min(g.TilesY, ty0 + g.RowsPerGroup);
-            int columns = WinogradGeometry.Columns((ty1 - ty0) * g.TilesX);
             for (int ch = 0; ch < c; ch++)
-                WinogradKernels.InputTransform(even + (long)ch * plane, odd + (long)ch * plane, g.Half, ty0, ty1, g.TilesX, v + (long)ch * stride, vXi);
-            for (int xi = 0; xi < 16; xi++)
             {
-                // M[ξ] = U[ξ]·V[ξ]: (O × C)·(C × tiles), over whole panels (the padding columns are ignored).
-                MatrixKernels.Gemm(false, false, outChannels, columns, c,
-                    new ReadOnlySpan<float>(u + (long)xi * outChannels * c, outChannels * c), c,
-                    new ReadOnlySpan<float>(v + (long)xi * vXi, vXi), stride,
-                    new Span<float>(m + (long)xi * mXi, mXi), stride, accumulate: false);
+                WinogradKernels.InputTransform(even + (long)ch * plane, odd + (long)ch * plane, g.Half, ty0, ty1, g.TilesX, g.RowTiles,
+                    v + ch * 16, vXi, g.PanelStride);
             }
+            // M[ξ] = U[ξ]·V[ξ]: (O × C)·(C × tiles) over whole panels (the padding columns are ignored).
+            int columns = g.Columns(ty1 - ty0);
+            for (int xi = 0; xi < 16; xi++)
+                MatrixKernels.MultiplyPrepacked(outChannels, columns, c, packedU + (long)xi * uXi, v + (long)xi * vXi, m + (long)xi * mXi, ldm);
             for (int oc = 0; oc < outChannels; oc++)
             {
-                WinogradKernels.OutputTransform(m + (long)oc * stride, mXi, ty0, ty1, g.TilesX, y + (long)oc * outPlane,
+                WinogradKernels.OutputTransform(m + (long)oc * ldm, mXi, ty0, ty1, g.TilesX, g.RowTiles, y + (long)oc * outPlane,
                     g.OutputHeight, g.OutputWidth, bias == null ? 0f : bias[oc], relu);
             }
         }

@@ -30,35 +30,35 @@ internal readonly struct WinogradGeometry
         OutputWidth = width + 2 * padding - 2;
         TilesY = (OutputHeight + 1) / 2;
         TilesX = (OutputWidth + 1) / 2;
+        RowTiles = (TilesX + 3) & ~3;
         Rows = 2 * TilesY + 2;
-        Half = ((TilesX + 3) & ~3) + 4;
+        Half = RowTiles + 4;
         // The matrix products run on whole 16-column panels (a ragged panel costs as much as several whole ones), so
-        // the group size is the one wasting the fewest padded columns, the larger on a tie.
+        // the group size is the one wasting the fewest columns, the larger on a tie.
         int best = 1, bestWaste = int.MaxValue;
-        for (int rows = 1; rows <= TilesY && (rows == 1 || rows * TilesX <= MaxGroupTiles); rows++)
+        for (int rows = 1; rows <= TilesY && (rows == 1 || rows * RowTiles <= MaxGroupTiles); rows++)
         {
             int full = TilesY / rows, rest = TilesY % rows;
-            int waste = full * (Columns(rows * TilesX) - rows * TilesX) + (rest == 0 ? 0 : Columns(rest * TilesX) - rest * TilesX);
+            int waste = full * (Columns(rows) - rows * TilesX) + (rest == 0 ? 0 : Columns(rest) - rest * TilesX);
             if (waste <= bestWaste) (best, bestWaste) = (rows, waste);
         }
         RowsPerGroup = best;
-        // Room for the padded columns and for the transforms' last vector of four tiles.
-        Stride = Columns(RowsPerGroup * TilesX + 3);
+        MaxColumns = Columns(best);
+        PanelStride = 16 * KPadded;
+        VStride = OffAliasing((MaxColumns / 16) * PanelStride);
     }
+
+    /// <summary>Columns of the matrix product for a group of <paramref name="tileRows"/> tile rows: whole 16-column panels.</summary>
+    public int Columns(int tileRows) => (tileRows * RowTiles + 15) & ~15;
+
+    /// <summary>Floats between the products of consecutive ξ with <paramref name="rows"/> rows of MaxColumns.</summary>
+    public int MStride(int rows) => OffAliasing(rows * MaxColumns);
 
     /// <summary>
-    /// Floats between the matrices of consecutive ξ for <paramref name="channels"/> rows: channels·Stride, plus 16 when
-    /// that is an even number of 64-byte lines, so that the 16 streams a transform reads or writes fall in different
-    /// L1 sets instead of piling onto one (channel counts are usually powers of two).
+    /// <paramref name="floats"/>, plus 16 when that is an even number of 64-byte lines, so that the 16 streams a transform
+    /// reads or writes (one per ξ) fall in different L1 sets instead of piling onto one (channel counts are usually powers of two).
     /// </summary>
-    public int XiStride(int channels)
-    {
-        int floats = channels * Stride;
-        return (floats / 16) % 2 == 0 ? floats + 16 : floats;
-    }
-
-    /// <summary>Columns of a group's matrix product: its tiles rounded up to whole 16-column panels.</summary>
-    public static int Columns(int tiles) => (tiles + 15) & ~15;
+    private static int OffAliasing(int floats) => (floats / 16) % 2 == 0 ? floats + 16 : floats;
 
     public int Channels { get; }
     public int Height { get; }
@@ -69,10 +69,16 @@ internal readonly struct WinogradGeometry
     public int TilesY { get; }
     public int TilesX { get; }
 
+    /// <summary>Tiles per tile row as numbered in a group: TilesX rounded up to 4 (a vector of four tiles never straddles a panel).</summary>
+    public int RowTiles { get; }
+
+    /// <summary>Channels rounded up to 4: the K of the products, whose padding rows stay zero.</summary>
+    public int KPadded => (Channels + 3) & ~3;
+
     /// <summary>Rows of a split plane: 2·TilesY + 2 (the last tile row reads four input rows).</summary>
     public int Rows { get; }
 
-    /// <summary>Values per row of a split plane's even (or odd) half, a multiple of 4 above TilesX.</summary>
+    /// <summary>Values per row of a split plane's even (or odd) half: RowTiles + 4.</summary>
     public int Half { get; }
 
     /// <summary>Floats of one split half-plane.</summary>
@@ -81,8 +87,14 @@ internal readonly struct WinogradGeometry
     /// <summary>Tile rows per group.</summary>
     public int RowsPerGroup { get; }
 
-    /// <summary>Row stride (floats) of the per-group matrices, one per ξ, each channels × tiles.</summary>
-    public int Stride { get; }
+    /// <summary>Columns of the largest group's product.</summary>
+    public int MaxColumns { get; }
+
+    /// <summary>Floats of one 16-tile panel of V[ξ]: 16 · KPadded.</summary>
+    public int PanelStride { get; }
+
+    /// <summary>Floats between V[ξ] and V[ξ + 1], each laid out as the products' B panels.</summary>
+    public int VStride { get; }
 }
 
 /// <summary>
@@ -93,7 +105,7 @@ internal readonly struct WinogradGeometry
 /// <remarks>
 /// <para><c>Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]</c>,
 /// <c>G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]</c>, <c>Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]</c>.</para>
-/// <para>Transformed values are laid out <c>v[ξ·xiStride + c·stride + t]</c> for the t-th tile of a group.
+/// <para>V[ξ] is written in the B-panel layout of the matrix products and U[ξ] packed once per call, so the products pack nothing.
 /// Tiles go four at a time in <see cref="Vector128{T}"/> lanes (SSE on x64, AdvSimd on ARM64, same arithmetic).</para>
 /// </remarks>
 internal static unsafe class WinogradKernels
@@ -169,15 +181,16 @@ internal static unsafe class WinogradKernels
 
     /// <summary>
     /// V[ξ][c, t] = (Bᵀ d B)[ξ] for the 4 × 4 input tiles d of tile rows <paramref name="ty0"/>..<paramref name="ty1"/> of one
-    /// split channel plane, t counted from the group's first tile; <paramref name="v"/> points at channel c of ξ = 0.
+    /// split channel plane, tile t = (ty − ty0)·rowTiles + tx written straight into the 16-column panels the products
+    /// read: <c>v[ξ·xiStride + (t / 16)·panelStride + c·16 + t % 16]</c>; <paramref name="v"/> points at c·16.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void InputTransform(float* even, float* odd, int half, int ty0, int ty1, int tilesX, float* v, long xiStride)
+    public static void InputTransform(float* even, float* odd, int half, int ty0, int ty1, int tilesX, int rowTiles, float* v, long xiStride, int panelStride)
     {
         for (int ty = ty0; ty < ty1; ty++)
         {
             float* e0 = even + (long)(2 * ty) * half, o0 = odd + (long)(2 * ty) * half;
-            float* dst = v + (long)(ty - ty0) * tilesX;
+            int row = (ty - ty0) * rowTiles;
             for (int tx = 0; tx < tilesX; tx += 4)
             {
                 // Bᵀ·d along each of the four rows (columns 2tx..2tx+3 = even[tx], odd[tx], even[tx+1], odd[tx+1]).
@@ -186,7 +199,8 @@ internal static unsafe class WinogradKernels
                 Row(e0 + 2 * half, o0 + 2 * half, tx, out var h20, out var h21, out var h22, out var h23);
                 Row(e0 + 3 * half, o0 + 3 * half, tx, out var h30, out var h31, out var h32, out var h33);
                 // Then down the columns: ξ = 4a + b.
-                float* p = dst + tx;
+                int t = row + tx;
+                float* p = v + (long)(t >> 4) * panelStride + (t & 15);
                 (h00 - h20).Store(p);
                 (h01 - h21).Store(p + xiStride);
                 (h02 - h22).Store(p + 2 * xiStride);
@@ -219,19 +233,20 @@ internal static unsafe class WinogradKernels
     }
 
     /// <summary>
-    /// The output tiles of one output channel for tile rows <paramref name="ty0"/>..<paramref name="ty1"/>:
+    /// The output tiles of one output channel for tile rows <paramref name="ty0"/>..<paramref name="ty1"/> (tile t of the group
+    /// at column (ty − ty0)·rowTiles + tx of M):
     /// Y = Aᵀ M A (+ <paramref name="bias"/>, then max(·, 0) when <paramref name="relu"/>), written into the
     /// <paramref name="outputHeight"/> × <paramref name="outputWidth"/> plane <paramref name="y"/> (tiles past its edge clipped).
     /// <paramref name="m"/> points at this channel's row of ξ = 0.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void OutputTransform(float* m, long xiStride, int ty0, int ty1, int tilesX, float* y, int outputHeight, int outputWidth, float bias, bool relu)
+    public static void OutputTransform(float* m, long xiStride, int ty0, int ty1, int tilesX, int rowTiles, float* y, int outputHeight, int outputWidth, float bias, bool relu)
     {
         Vector128<float> b = Vector128.Create(bias);
         float* tail = stackalloc float[8];
         for (int ty = ty0; ty < ty1; ty++)
         {
-            float* src = m + (long)(ty - ty0) * tilesX;
+            float* src = m + (long)(ty - ty0) * rowTiles;
             for (int tx = 0; tx < tilesX; tx += 4)
             {
                 float* p = src + tx;
