@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using NeuralDescent.Kernels.Common;
 
 namespace NeuralDescent.Kernels;
 
@@ -196,21 +197,34 @@ internal static class ConvolutionKernels
         }
     }
 
-    /// <summary>The 2×2, stride-2 case: the maximum of two rows' pairs.</summary>
+    /// <summary>
+    /// The 2×2, stride-2 case: the maximum of two rows' pairs, four windows per vector (rows first, then the pairs split
+    /// into even and odd columns). Maximum takes one of its inputs (IEEE 754 maximum, as <see cref="MathF.Max(float, float)"/>),
+    /// so the order of the comparisons cannot change the result.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MaxPool2x2(in WindowGeometry g, ReadOnlySpan<float> x, Span<float> y)
+    private static unsafe void MaxPool2x2(in WindowGeometry g, ReadOnlySpan<float> x, Span<float> y)
     {
         int w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth;
-        for (int c = 0; c < g.Channels; c++)
+        if (x.Length < g.Channels * g.InputPlane || y.Length < g.Channels * g.OutputPlane) throw new ArgumentException("MaxPool2x2: a span is too short.");
+        fixed (float* px = x, py = y)
         {
-            ReadOnlySpan<float> plane = x.Slice(c * g.InputPlane, g.InputPlane);
-            Span<float> outPlane = y.Slice(c * g.OutputPlane, g.OutputPlane);
-            for (int oy = 0; oy < oh; oy++)
+            for (int c = 0; c < g.Channels; c++)
             {
-                ReadOnlySpan<float> top = plane.Slice(2 * oy * w, 2 * ow), bottom = plane.Slice((2 * oy + 1) * w, 2 * ow);
-                Span<float> line = outPlane.Slice(oy * ow, ow);
-                for (int ox = 0; ox < line.Length; ox++)
-                    line[ox] = MathF.Max(MathF.Max(top[2 * ox], top[2 * ox + 1]), MathF.Max(bottom[2 * ox], bottom[2 * ox + 1]));
+                float* plane = px + (long)c * g.InputPlane, outPlane = py + (long)c * g.OutputPlane;
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    float* top = plane + 2 * oy * w, bottom = top + w, line = outPlane + oy * ow;
+                    int ox = 0;
+                    for (; ox + 4 <= ow; ox += 4)
+                    {
+                        Vector128<float> left = Vector128.Max(Vector128.Load(top + 2 * ox), Vector128.Load(bottom + 2 * ox));
+                        Vector128<float> right = Vector128.Max(Vector128.Load(top + 2 * ox + 4), Vector128.Load(bottom + 2 * ox + 4));
+                        Vector128.Max(Interleave.Evens(left, right), Interleave.Odds(left, right)).Store(line + ox);
+                    }
+                    for (; ox < ow; ox++)
+                        line[ox] = MathF.Max(MathF.Max(top[2 * ox], bottom[2 * ox]), MathF.Max(top[2 * ox + 1], bottom[2 * ox + 1]));
+                }
             }
         }
     }

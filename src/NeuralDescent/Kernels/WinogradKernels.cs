@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.Arm;
-using System.Runtime.Intrinsics.X86;
+using NeuralDescent.Kernels.Common;
 
 namespace NeuralDescent.Kernels;
 
@@ -173,8 +172,8 @@ internal static unsafe class WinogradKernels
             for (int i = 0; i < half; i += 4)
             {
                 Vector128<float> a = Vector128.Load(line + 2 * i), b = Vector128.Load(line + 2 * i + 4);
-                Evens(a, b).Store(e + i);
-                Odds(a, b).Store(o + i);
+                Interleave.Evens(a, b).Store(e + i);
+                Interleave.Odds(a, b).Store(o + i);
             }
         }
     }
@@ -280,7 +279,7 @@ internal static unsafe class WinogradKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRow(float* dst, Vector128<float> left, Vector128<float> right, int valid, float* tail)
     {
-        Vector128<float> lo = ZipLow(left, right), hi = ZipHigh(left, right);
+        Vector128<float> lo = Interleave.ZipLow(left, right), hi = Interleave.ZipHigh(left, right);
         if (valid == 8)
         {
             lo.Store(dst);
@@ -290,37 +289,5 @@ internal static unsafe class WinogradKernels
         lo.Store(tail);
         hi.Store(tail + 4);
         for (int i = 0; i < valid; i++) dst[i] = tail[i];
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Evens(Vector128<float> a, Vector128<float> b)
-    {
-        if (Sse.IsSupported) return Sse.Shuffle(a, b, 0b10_00_10_00);
-        if (AdvSimd.Arm64.IsSupported) return AdvSimd.Arm64.UnzipEven(a, b);
-        return Vector128.Create(a[0], a[2], b[0], b[2]);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Odds(Vector128<float> a, Vector128<float> b)
-    {
-        if (Sse.IsSupported) return Sse.Shuffle(a, b, 0b11_01_11_01);
-        if (AdvSimd.Arm64.IsSupported) return AdvSimd.Arm64.UnzipOdd(a, b);
-        return Vector128.Create(a[1], a[3], b[1], b[3]);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> ZipLow(Vector128<float> a, Vector128<float> b)
-    {
-        if (Sse.IsSupported) return Sse.UnpackLow(a, b);
-        if (AdvSimd.Arm64.IsSupported) return AdvSimd.Arm64.ZipLow(a, b);
-        return Vector128.Create(a[0], b[0], a[1], b[1]);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> ZipHigh(Vector128<float> a, Vector128<float> b)
-    {
-        if (Sse.IsSupported) return Sse.UnpackHigh(a, b);
-        if (AdvSimd.Arm64.IsSupported) return AdvSimd.Arm64.ZipHigh(a, b);
-        return Vector128.Create(a[2], b[2], a[3], b[3]);
     }
 }

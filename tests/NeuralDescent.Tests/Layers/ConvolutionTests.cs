@@ -235,7 +235,34 @@ public class MaxPoolTieTests
             float max = window.Max(i => x[i]);
             int first = window.First(i => x[i] == max);
             expected[first] = dy[s * outSize + c * oh * ow + oy * ow + ox];
+            y[s * outSize + c * oh * ow + oy * ow + ox].Should().Be(max);
         }
         dx.Should().Equal(expected);
+    }
+
+    [Fact]
+    public void MaxPool2x2Forward_IsTheWindowMaximum_WithSignedZerosAndNaN()
+    {
+        // 2 × 18 × 14: seven windows per row (a vector of four, then the tail), negative values, ±0 and a NaN.
+        var pool = new MaxPool2D(2);
+        pool.Connect(Shape.Image(2, 18, 14));
+        var random = new NeuralDescent.Randomness.RandomGenerator(9);
+        float[] x = Enumerable.Range(0, 2 * 18 * 14).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        x[0] = -0f; x[1] = 0f; x[14] = -0f; x[15] = -0f; // window (0, 0): +0 must win
+        x[16] = -0f; x[17] = -0f; x[2] = -0f; x[3] = -0f; // window (0, 1): all −0
+        x[4] = float.NaN;                                  // window (0, 2): NaN propagates
+        var y = new float[2 * 9 * 7];
+        pool.Forward(x, y, 1, training: false);
+        for (int c = 0; c < 2; c++)
+        for (int oy = 0; oy < 9; oy++)
+        for (int ox = 0; ox < 7; ox++)
+        {
+            int o = c * 252 + 2 * oy * 14 + 2 * ox;
+            float expected = MathF.Max(MathF.Max(x[o], x[o + 1]), MathF.Max(x[o + 14], x[o + 15]));
+            BitConverter.SingleToInt32Bits(y[c * 63 + oy * 7 + ox]).Should().Be(BitConverter.SingleToInt32Bits(expected), $"channel {c}, window ({oy}, {ox})");
+        }
+        float.IsNaN(y[2]).Should().BeTrue();
+        BitConverter.SingleToInt32Bits(y[0]).Should().Be(0);
+        BitConverter.SingleToInt32Bits(y[1]).Should().Be(BitConverter.SingleToInt32Bits(-0f));
     }
 }
