@@ -6,6 +6,8 @@ namespace NeuralDescent.Layers;
 /// <remarks>
 /// <para>Training: <c>y = x ⊙ m</c>, mᵢ = 1/(1 − p) with probability 1 − p, else 0, drawn afresh for every batch; backward <c>∂C/∂x = ∂C/∂y ⊙ m</c>.
 /// Outside training (<c>Predict</c>, <c>Evaluate</c>) it is the identity, and because of the 1/(1 − p) scaling the expected activation is the same in both modes.</para>
+/// <para>The mask comes from the layer's <see cref="Random"/> generator, two values per 64-bit draw x (uniforms
+/// ⌊x / 2⁴⁰⌋·2⁻²⁴ and (⌊x / 2¹⁶⌋ mod 2²⁴)·2⁻²⁴ for consecutive elements), value i kept when its uniform is below 1 − p.</para>
 /// <para>The mask buffer grows with the largest batch seen and is then reused.</para>
 /// </remarks>
 public sealed class Dropout : ActivationLayer, IRandomizedLayer
@@ -46,20 +48,27 @@ public sealed class Dropout : ActivationLayer, IRandomizedLayer
             if (_mask.Length < input.Length) _mask = new float[input.Length];
             RandomGenerator random = Random ??= new RandomGenerator(0);
             float keep = 1f - Rate, scale = 1f / keep;
-            // Keep when u < 1 − p, u = n·2⁻²⁴ the generator's NextSingle with n its top 24 bits; for a whole n that is
-            // n < ⌈(1 − p)·2²⁴⌉, tested without a branch (a branch on random data mispredicts at rate ≈ p).
+            // Each 64-bit draw x gives two uniforms u = n·2⁻²⁴: n = x ≫ 40 for an even element, n = (x ≫ 16) mod 2²⁴ for
+            // the odd one after it. Keep when u < 1 − p, i.e. n < ⌈(1 − p)·2²⁴⌉, tested without a branch (a branch on
+            // random data mispredicts at rate ≈ p).
             long threshold = (long)MathF.Ceiling(keep * (1 << 24));
             uint scaleBits = (uint)BitConverter.SingleToInt32Bits(scale);
             Span<float> mask = _mask.AsSpan(0, input.Length);
-            for (int i = 0; i < mask.Length; i++)
+            int i = 0;
+            for (; i + 2 <= mask.Length; i += 2)
             {
-                long n = (long)(random.NextUInt64() >> 40);
-                uint keepBits = (uint)((n - threshold) >> 63); // all ones when n < threshold
-                mask[i] = BitConverter.Int32BitsToSingle((int)(scaleBits & keepBits));
+                ulong x = random.NextUInt64();
+                mask[i] = KeepOrDrop((long)(x >> 40), threshold, scaleBits);
+                mask[i + 1] = KeepOrDrop((long)((x >> 16) & 0xFFFFFF), threshold, scaleBits);
             }
+            if (i < mask.Length) mask[i] = KeepOrDrop((long)(random.NextUInt64() >> 40), threshold, scaleBits);
         }
         System.Numerics.Tensors.TensorPrimitives.Multiply(input, _mask.AsSpan(0, input.Length), output);
     }
+
+    /// <summary>1/(1 − p) as bits when n is below the threshold, else +0.</summary>
+    private static float KeepOrDrop(long n, long threshold, uint scaleBits)
+        => BitConverter.Int32BitsToSingle((int)(scaleBits & (uint)((n - threshold) >> 63))); // all ones when n < threshold
 
     /// <inheritdoc />
     protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize, int width)
