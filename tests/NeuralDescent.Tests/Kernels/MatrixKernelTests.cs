@@ -177,6 +177,44 @@ public class MatrixKernelTests
     }
 
     [Fact]
+    public unsafe void MultiplyPrepacked_EqualsGemmBitwise_WithEitherKernel()
+    {
+        // Winograd's products: A packed once into 6-row panels, B written by the caller in 16-column panels.
+        bool saved = MatrixKernels.Vector512Enabled;
+        try
+        {
+            foreach (bool wide in new[] { true, false })
+            foreach ((int m, int n, int k) in new[] { (64, 144, 32), (13, 40, 7), (32, 208, 64), (5, 16, 4) })
+            {
+                MatrixKernels.Vector512Enabled = wide;
+                float[] a = Rand.Floats(m * k, 31), b = Rand.Floats(k * n, 32);
+                var expected = new float[m * n];
+                MatrixKernels.Gemm(false, false, m, n, k, a, k, b, n, expected, n, accumulate: false);
+                int kcp = (k + 3) & ~3;
+                var packedA = new float[MatrixKernels.PackedASize(m, k)];
+                var packedB = new float[MatrixKernels.PackedBSize(n, k)];
+                for (int p = 0; p < k; p++)
+                    for (int j = 0; j < n; j++) packedB[(j / 16) * 16 * kcp + p * 16 + j % 16] = b[p * n + j];
+                var actual = Enumerable.Repeat(42f, m * (n + 3)).ToArray();
+                fixed (float* pa = a, ppa = packedA, ppb = packedB, pc = actual)
+                {
+                    MatrixKernels.PackAPanels(pa, k, m, k, ppa);
+                    MatrixKernels.MultiplyPrepacked(m, n, k, ppa, ppb, pc, n + 3);
+                }
+                for (int i = 0; i < m; i++)
+                {
+                    actual.AsSpan(i * (n + 3), n).ToArray().Should().Equal(expected.AsSpan(i * n, n).ToArray(), $"row {i} of {m}×{n}×{k}, Vector512 {wide}");
+                    actual.AsSpan(i * (n + 3) + n, 3).ToArray().Should().OnlyContain(v => v == 42f);
+                }
+            }
+        }
+        finally
+        {
+            MatrixKernels.Vector512Enabled = saved;
+        }
+    }
+
+    [Fact]
     public void Gemm_LeavesPaddingOutsideTheMatrixUntouched()
     {
         const int m = 7, n = 19, k = 11, ldc = 24;

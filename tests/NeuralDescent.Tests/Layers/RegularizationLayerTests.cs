@@ -24,26 +24,28 @@ public class RegularizationLayerTests
     [InlineData(0.25f)]
     [InlineData(0.5f)]
     [InlineData(0.1f)]
-    [InlineData(0.3f, 9_999)] // an odd count: the last value takes the top bits of one more draw
+    [InlineData(0.3f, 99_999)] // an odd count, split across threads: the last value takes the top bits of one more output
     public void Dropout_Mask_IsKeepWhenTheNextUniformIsBelowOneMinusP(float rate, int count = 10_000)
     {
         var dropout = new Dropout(rate) { Random = new RandomGenerator(7) };
         float[] x = Enumerable.Repeat(1f, count).ToArray();
         var y = new float[x.Length];
         dropout.Forward(x, y, count % 100 == 0 ? 100 : 1, training: true);
-        // Two 24-bit uniforms per 64-bit draw: the top 24 bits, then the next 24.
+        // One key per batch from the layer's generator; pair j takes the (j + 1)-th SplitMix64 output from the key:
+        // its top 24 bits, then the next 24.
         var reference = new RandomGenerator(7);
+        ulong state = reference.NextUInt64();
         var uniforms = new List<float>();
         while (uniforms.Count < count)
         {
-            ulong draw = reference.NextUInt64();
+            ulong draw = RandomGenerator.SplitMix64(ref state);
             uniforms.Add((draw >> 40) * (1f / (1 << 24)));
             uniforms.Add(((draw >> 16) & 0xFFFFFF) * (1f / (1 << 24)));
         }
         float keep = 1f - rate, scale = 1f / keep;
         float[] expected = uniforms.Take(count).Select(u => u < keep ? scale : 0f).ToArray();
         y.Should().Equal(expected);
-        reference.NextUInt64().Should().Be(dropout.Random!.NextUInt64(), "the layer used exactly ⌈count / 2⌉ draws");
+        reference.NextUInt64().Should().Be(dropout.Random!.NextUInt64(), "the layer took one draw for the batch");
     }
 
     [Fact]
