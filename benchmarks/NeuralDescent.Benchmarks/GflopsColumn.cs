@@ -41,3 +41,10 @@ public sealed class GflopsColumn : IColumn
 
     public override string ToString() => ColumnName;
 }
+
+/// <summary>The configuration of the suites that report GFLOP/s: BenchmarkDotNet's defaults plus <see cref="GflopsColumn"/>.</summary>
+public sealed class GflopsConfig : BenchmarkDotNet.Configs.ManualConfig
+{
+    /// <summary>Adds the GFLOP/s column.</summary>
+    public GflopsConfig() => AddColumn(new GflopsColumn());
+}

@@ -8,15 +8,10 @@ namespace NeuralDescent.Benchmarks.Baseline;
 /// threads, at every vector width the CPU accelerates (128-bit on ARM64; 256 and 512 on x64). The peak is the fastest
 /// width's row; every other GFLOP/s figure is read as a fraction of it.
 /// </summary>
-[Config(typeof(Config))]
+[Config(typeof(GflopsConfig))]
 public class PeakFmaBenchmarks : IFlopCounted
 {
     private const int Blocks = 20_000; // ≈ 1 GFLOP per thread
-
-    private sealed class Config : BenchmarkDotNet.Configs.ManualConfig
-    {
-        public Config() => AddColumn(new GflopsColumn());
-    }
 
     [Params(1, 2)]
     public int Threads { get; set; } = 1;

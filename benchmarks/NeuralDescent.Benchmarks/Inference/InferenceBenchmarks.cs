@@ -8,14 +8,9 @@ namespace NeuralDescent.Benchmarks.Inference;
 /// 10,000 images. Weight values do not affect speed, so the network is freshly initialized.
 /// </summary>
 [MemoryDiagnoser]
-[Config(typeof(Config))]
+[Config(typeof(GflopsConfig))]
 public class InferenceBenchmarks : IFlopCounted
 {
-    private sealed class Config : BenchmarkDotNet.Configs.ManualConfig
-    {
-        public Config() => AddColumn(new GflopsColumn());
-    }
-
     private const int Images = 10_000;
     private Network _network = null!;
     private float[] _inputs = [], _outputs = [], _single = new float[10];

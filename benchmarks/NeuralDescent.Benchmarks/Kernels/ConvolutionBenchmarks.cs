@@ -9,14 +9,9 @@ namespace NeuralDescent.Benchmarks.Kernels;
 /// algorithm's 2·64·288·576 flops per sample for both, so the column reads as an effective rate.
 /// </summary>
 [MemoryDiagnoser]
-[Config(typeof(Config))]
+[Config(typeof(GflopsConfig))]
 public class ConvolutionBenchmarks : IFlopCounted
 {
-    private sealed class Config : BenchmarkDotNet.Configs.ManualConfig
-    {
-        public Config() => AddColumn(new GflopsColumn());
-    }
-
     private const int Batch = 64;
     private readonly Conv2D _direct = new(32, 64, 3) { ForceIm2Col = true };
     private readonly Conv2D _winograd = new(32, 64, 3);

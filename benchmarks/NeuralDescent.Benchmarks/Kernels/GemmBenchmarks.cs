@@ -9,14 +9,9 @@ namespace NeuralDescent.Benchmarks.Kernels;
 /// GFLOP/s = 2·m·n·k / time.
 /// </summary>
 [MemoryDiagnoser]
-[Config(typeof(Config))]
+[Config(typeof(GflopsConfig))]
 public class GemmBenchmarks : IFlopCounted
 {
-    private sealed class Config : BenchmarkDotNet.Configs.ManualConfig
-    {
-        public Config() => AddColumn(new GflopsColumn());
-    }
-
     private float[] _a = [], _b = [], _c = [];
     private int _m, _n, _k;
 

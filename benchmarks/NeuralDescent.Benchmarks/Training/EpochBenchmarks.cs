@@ -11,14 +11,9 @@ namespace NeuralDescent.Benchmarks.Training;
 /// <c>Trainer.Fit</c> with no evaluation. GFLOP/s counts 3 × the forward multiply-adds × 2 FLOP per sample (6·Σ(in·out) for a perceptron).
 /// </summary>
 [SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 5)]
-[Config(typeof(Config))]
+[Config(typeof(GflopsConfig))]
 public class EpochBenchmarks : IFlopCounted
 {
-    private sealed class Config : BenchmarkDotNet.Configs.ManualConfig
-    {
-        public Config() => AddColumn(new GflopsColumn());
-    }
-
     private DataSplit _mnist = null!;
     private Network _network = null!;
     private Trainer _trainer = null!;

@@ -12,14 +12,9 @@ namespace NeuralDescent.Benchmarks.Training;
 /// MNIST-shaped data. An epoch is 60,000 / batch steps: W1 938 steps, W2 6,000 steps, W3 469 steps. Must allocate 0 bytes.
 /// </summary>
 [MemoryDiagnoser]
-[Config(typeof(Config))]
+[Config(typeof(GflopsConfig))]
 public class TrainingStepBenchmarks : IFlopCounted
 {
-    private sealed class Config : BenchmarkDotNet.Configs.ManualConfig
-    {
-        public Config() => AddColumn(new GflopsColumn());
-    }
-
     [Params(1, 2)]
     public int Threads { get; set; } = 2;
 
