@@ -11,9 +11,9 @@ namespace NeuralDescent.Kernels;
 /// thread count, so results are bitwise the same for any thread count.
 /// </summary>
 /// <remarks>
-/// The backward pass stays with <see cref="ConvolutionBatch"/>: its products (K = 576 and 288 for W4's second
-/// convolution) already run near the machine's peak, while Winograd's would be short (K = 32 to 144) and add six
-/// transforms; measured on W4 it made the backward pass slower (18–21 ms per step against 14–17 ms).
+/// The backward pass stays with <see cref="ConvolutionBatch"/>: its products are long (K = 576 and 288 for W4's second
+/// convolution), while Winograd's would be short (K = 32 to 144) and add six transforms; measured on W4 it made the
+/// backward pass slower (18–21 ms per step against 14–17 ms).
 /// </remarks>
 internal sealed unsafe class WinogradBatch : IParallelJob
 {
@@ -44,6 +44,11 @@ internal sealed unsafe class WinogradBatch : IParallelJob
         GrowEach(ref _line, parts, 2 * g.Half);
         GrowEach(ref _v, parts, 16 * g.VStride);
         GrowEach(ref _m, parts, 16 * g.MStride(outChannels));
+        if (g.KPadded != c)
+        {
+            // The products read K rounded up to 4: the padding rows of V must be zero, whatever a layout used before.
+            for (int i = 0; i < parts; i++) Array.Clear(_v[i]);
+        }
         fixed (float* px = x, pb = bias, py = y)
         {
             (_g, _outChannels, _batch, _relu) = (g, outChannels, batch, relu);

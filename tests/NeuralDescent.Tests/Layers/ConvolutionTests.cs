@@ -72,6 +72,31 @@ public sealed class ConvolutionTests : IDisposable
     }
 
     [Fact]
+    public void WinogradConv2D_AfterANaNBatchAndAnotherSize_StillMatchesTheDefinition()
+    {
+        // Five channels: the products' K is padded to 8. Those rows meet zeros in the packed filters, so they must hold
+        // zeros too (0 · NaN is NaN): a batch of NaNs in one layout must not leak into the next (the layer on its own,
+        // since ILayer.Connect is public; a Network never reconnects its layers).
+        var conv = new Conv2D(5, 4, 3, padding: 1);
+        conv.Initialize(new NeuralDescent.Randomness.RandomGenerator(3), null);
+        Shape first = Shape.Image(5, 20, 20);
+        conv.Connect(first);
+        conv.Forward(Enumerable.Repeat(float.NaN, 2 * first.Size).ToArray(), new float[2 * 4 * 20 * 20], 2, training: false);
+        foreach (Shape input in new[] { Shape.Image(5, 9, 9), Shape.Image(5, 6, 13), Shape.Image(5, 11, 7) })
+        {
+            Shape output = conv.Connect(input);
+            float[] x = Rand.Floats(2 * input.Size, 11);
+            var y = new float[2 * output.Size];
+            conv.Forward(x, y, 2, training: false);
+            for (int s = 0; s < 2; s++)
+            {
+                float[] expected = DirectConvolution(conv, input, x.AsSpan(s * input.Size, input.Size).ToArray());
+                for (int i = 0; i < expected.Length; i++) y[s * expected.Length + i].Should().BeApproximately(expected[i], 1e-4f, $"{input}, sample {s}, output {i}");
+            }
+        }
+    }
+
+    [Fact]
     public void Network_ShapeMismatch_NamesBothLayersAndBothShapes()
     {
         FluentActions.Invoking(() => new Network(Shape.Image(1, 28, 28), new Conv2D(1, 32, 3), new Dense(784, 128)))
