@@ -37,6 +37,7 @@ public sealed class Network
     private readonly Parameter[] _parameters;
     private readonly StateTensor[] _state;
     private readonly bool[] _fusedWithNext;
+    private readonly bool[] _sharesInput;
     private readonly Kernels.Common.ScratchPool<Workspace> _inference = new();
     private Workspace? _training;
     private int _trainingThread;
@@ -103,6 +104,8 @@ public sealed class Network
         _state = _layers.SelectMany(l => l.State).ToArray();
         // A layer that can apply the activation after it in its own store does so (Dense → ReLU in the GEMM).
         _fusedWithNext = _layers.Select((l, i) => i + 1 < _layers.Length && l is IFusesActivation f && f.CanFuse(_layers[i + 1])).ToArray();
+        // A layer that only reshapes (Flatten) reads and writes the previous layer's buffer: no copy either way.
+        _sharesInput = _layers.Select((l, i) => i >= 1 && l is IReshapesOnly && _widths[i + 1] == _widths[i]).ToArray();
         Initialize(seed);
     }
 
@@ -299,7 +302,7 @@ public sealed class Network
                 throw new ArgumentException($"A batch of {rows} samples of {where} holds {rows} × {_widths[i]} = {values} values, more than an array can ({Array.MaxLength}); use a smaller batch size.");
             }
         }
-        return new Workspace(_widths, rows);
+        return new Workspace(_widths, _sharesInput, rows);
     }
 
     internal Workspace WorkspaceFor(int batchSize)
@@ -323,6 +326,7 @@ public sealed class Network
         ReadOnlySpan<float> current = inputs;
         for (int i = 0; i < _layers.Length; i++)
         {
+            if (_sharesInput[i]) continue; // its output buffer is the previous one, which holds the values already
             if (_fusedWithNext[i])
             {
                 // The layer and its activation in one pass into the activation's buffer; the layer's own output buffer is
@@ -380,6 +384,7 @@ public sealed class Network
         float[] current = ws.GradientA, next = ws.GradientB;
         for (int i = fromLayer; i >= 0; i--)
         {
+            if (_sharesInput[i]) continue; // ∂C/∂input is ∂C/∂output, already in place
             ReadOnlySpan<float> outputGradient = current.AsSpan(0, batchSize * _widths[i + 1]);
             if (i >= 1 && _fusedWithNext[i - 1])
             {
@@ -452,14 +457,17 @@ public sealed class Network
     /// <summary>Buffers for one batch capacity: the input and target batch, every layer's output, and two ping-pong gradient buffers.</summary>
     internal sealed class Workspace
     {
-        public Workspace(int[] widths, int capacity)
+        /// <param name="widths">Values per row entering each layer, then the output.</param>
+        /// <param name="sharesInput">Layers whose output buffer is their input's (same width).</param>
+        /// <param name="capacity">Rows.</param>
+        public Workspace(int[] widths, bool[] sharesInput, int capacity)
         {
             Capacity = capacity;
             int maxWidth = widths.Max();
             Inputs = new float[capacity * widths[0]];
             Targets = new float[capacity * widths[^1]];
             Activations = new float[widths.Length - 1][];
-            for (int i = 0; i < Activations.Length; i++) Activations[i] = new float[capacity * widths[i + 1]];
+            for (int i = 0; i < Activations.Length; i++) Activations[i] = sharesInput[i] ? Activations[i - 1] : new float[capacity * widths[i + 1]];
             GradientA = new float[capacity * maxWidth];
             GradientB = new float[capacity * maxWidth];
         }

@@ -3,8 +3,9 @@ using NeuralDescent.Randomness;
 namespace NeuralDescent.Layers;
 
 /// <summary>Turns a C × H × W sample into a vector of C·H·W features, in channel-major order (PyTorch's <c>nn.Flatten</c>).</summary>
-/// <remarks>The values do not move: forward and backward copy them unchanged; only the shape changes.</remarks>
-public sealed class Flatten : ILayer
+/// <remarks>The values do not move, only the shape changes: inside a network the output shares the previous layer's
+/// buffer, and on its own forward and backward copy the values unchanged.</remarks>
+public sealed class Flatten : IReshapesOnly
 {
     /// <inheritdoc />
     public string Name => "Flatten";
