@@ -3,7 +3,7 @@ using NeuralDescent.Benchmarks.Training;
 
 // Run all suites:      dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- --filter '*'
 // Run one suite:       dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- --filter '*Gemm*'
-// Phase profile:       dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- profile W1 2
+// Phase profile:       dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- profile W1 2 [steps]
 // Per layer:          dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- profile-layers W4 2
 // Shared model:       dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- concurrent-predict W1 3
 // Pool vs Parallel.For: dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- pool-vs-parallel-for 3
@@ -56,7 +56,8 @@ if (args.Length >= 2 && args[0] == "profile" && args[1] == "I1")
 }
 if (args.Length >= 2 && args[0] == "profile")
 {
-    StepProfile.Run(args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount);
+    StepProfile.Run(args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount,
+        args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 3000);
     return;
 }
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

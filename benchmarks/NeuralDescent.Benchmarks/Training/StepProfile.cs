@@ -9,11 +9,11 @@ namespace NeuralDescent.Benchmarks.Training;
 /// <summary>
 /// A quick phase-by-phase stopwatch profile of one workload's training step (not a BenchmarkDotNet suite):
 /// <c>dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- profile W1 [threads]</c>.
-/// Median microseconds per phase over 3,000 steps on random MNIST-shaped data.
+/// Median microseconds per phase over 3,000 steps (or the count given after the threads) on random MNIST-shaped data.
 /// </summary>
 internal static class StepProfile
 {
-    public static void Run(string workload, int threads)
+    public static void Run(string workload, int threads, int steps = 3000)
     {
         ComputeOptions.ThreadCount = threads;
         MnistSample.Bench.Workload w = MnistSample.Bench.Workload.All.Single(x => x.Name == workload);
@@ -29,7 +29,7 @@ internal static class StepProfile
         ReadOnlySpan<float> targets = ws.Targets.AsSpan(0, b * 10);
         string[] names = ["zero", "forward", "loss", "backward", "optimizer"];
         var samples = names.Select(_ => new List<double>()).ToArray();
-        for (int step = 0; step < 3000; step++)
+        for (int step = 0; step < steps; step++)
         {
             long t0 = Stopwatch.GetTimestamp();
             foreach (Parameter p in network.Parameters) p.ZeroGradient();
@@ -42,13 +42,13 @@ internal static class StepProfile
             long t4 = Stopwatch.GetTimestamp();
             optimizer.Step(network.Parameters);
             long t5 = Stopwatch.GetTimestamp();
-            if (step < 500) continue; // warm-up
+            if (step < steps / 6) continue; // warm-up
             long[] t = [t0, t1, t2, t3, t4, t5];
             for (int i = 0; i < names.Length; i++) samples[i].Add((t[i + 1] - t[i]) * 1e6 / Stopwatch.Frequency);
         }
         // Forward, layer by layer.
         var layerTimes = network.Layers.Select(_ => new List<double>()).ToArray();
-        for (int step = 0; step < 2000; step++)
+        for (int step = 0; step < steps * 2 / 3; step++)
         {
             ReadOnlySpan<float> current = inputs;
             for (int i = 0; i < network.Layers.Count; i++)
@@ -57,12 +57,12 @@ internal static class StepProfile
                 Span<float> output = ws.Activations[i].AsSpan(0, b * width);
                 long t0 = Stopwatch.GetTimestamp();
                 network.Layers[i].Forward(current, output, b, training: true);
-                if (step >= 500) layerTimes[i].Add((Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency);
+                if (step >= steps / 6) layerTimes[i].Add((Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency);
                 if (Environment.GetEnvironmentVariable("ND_PROFILE_TWICE") == "1" && network.Layers[i] is ReLU)
                 {
                     long t1 = Stopwatch.GetTimestamp();
                     network.Layers[i].Forward(current, output, b, training: true);
-                    if (step >= 500 && step % 100 == 0) Console.WriteLine($"    again: {(Stopwatch.GetTimestamp() - t1) * 1e6 / Stopwatch.Frequency:F1} µs");
+                    if (step >= steps / 6 && step % 100 == 0) Console.WriteLine($"    again: {(Stopwatch.GetTimestamp() - t1) * 1e6 / Stopwatch.Frequency:F1} µs");
                 }
                 current = output;
             }
