@@ -12,7 +12,9 @@ namespace NeuralDescent.Kernels;
 /// thread. Samples are independent, so the split cannot change a result.</para>
 /// <para>Backward: the batch is cut into chunks of <see cref="ChunkSamples"/> samples whatever the thread count; each
 /// chunk sums its samples' ∂C/∂W and ∂C/∂b into a buffer of its own, and the chunk sums are then added in chunk order.
-/// Every sum is therefore taken in the same order for 1, 2 or 64 threads, and results are bitwise the same.</para>
+/// Every sum is therefore taken in the same order for 1, 2 or 64 threads, and results are bitwise the same. A sample's
+/// ∂C/∂W = G·X̃ᵀ reads X̃ᵀ straight from the sample into GEMM panels (<see cref="AddWeightGradient"/>) when the product
+/// is large enough for the panel kernels; ∂C/∂x = col2im(Wᵀ·G).</para>
 /// </remarks>
 internal sealed unsafe class ConvolutionBatch : IParallelJob
 {
@@ -21,11 +23,13 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
 
     private float[][] _columns = [];
     private float[][] _columnGradients = [];
+    private float[][] _packedGradients = [];
+    private float[][] _packedPatches = [];
     private float[][] _maskedGradients = [];
     private float[][] _weightPartials = [];
     private float[][] _biasPartials = [];
 
-    private bool _backward;
+    private bool _backward, _packWeightGradient;
     private WindowGeometry _g;
     private int _outChannels, _batch, _chunks;
     private bool _relu;
@@ -67,8 +71,17 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
     {
         int chunks = (batch + ChunkSamples - 1) / ChunkSamples;
         int parts = Math.Min(WorkerPool.AvailableThreads, chunks);
-        int patch = g.PatchSize * g.OutputPlane;
-        Grow(ref _columns, parts, patch);
+        int patch = g.PatchSize * g.OutputPlane, kBlock = MatrixKernels.KBlock(outChannels, g.OutputPlane);
+        _packWeightGradient = MatrixKernels.UsesPanels(false, true, outChannels, g.PatchSize, g.OutputPlane);
+        if (_packWeightGradient)
+        {
+            Grow(ref _packedGradients, parts, MatrixKernels.PackedASize(outChannels, kBlock));
+            Grow(ref _packedPatches, parts, MatrixKernels.PackedBSize(g.PatchSize, kBlock));
+        }
+        else
+        {
+            Grow(ref _columns, parts, patch);
+        }
         if (!inputGradient.IsEmpty) Grow(ref _columnGradients, parts, patch);
         if (!reluOutput.IsEmpty) Grow(ref _maskedGradients, parts, outChannels * g.OutputPlane);
         Grow(ref _weightPartials, chunks, outChannels * g.PatchSize);
@@ -106,10 +119,10 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
         WindowGeometry g = _g;
         int k = g.PatchSize, p = g.OutputPlane, o = _outChannels;
         int inSize = g.Channels * g.InputPlane, outSize = o * p;
-        var columns = new Span<float>(_columns[part], 0, k * p);
         var w = new ReadOnlySpan<float>(_w, o * k);
         if (!_backward)
         {
+            var columns = new Span<float>(_columns[part], 0, k * p);
             var bias = new ReadOnlySpan<float>(_bias, o);
             int s0 = (int)((long)_batch * part / parts), s1 = (int)((long)_batch * (part + 1) / parts);
             for (int s = s0; s < s1; s++)
@@ -139,9 +152,19 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
                     ElementwiseKernels.LeakyReluBackward(new ReadOnlySpan<float>(_reluY + (long)s * outSize, outSize), dy, masked, 0f);
                     dy = masked;
                 }
-                ConvolutionKernels.Im2Col(g, new ReadOnlySpan<float>(_x + (long)s * inSize, inSize), columns);
                 // ∂C/∂W of the chunk += G·X̃ᵀ: (O × OH·OW)·(OH·OW × C·k·k).
-                MatrixKernels.Gemm(false, true, o, k, p, dy, p, columns, p, weightPartial, k, accumulate: s != first);
+                var x = new ReadOnlySpan<float>(_x + (long)s * inSize, inSize);
+                if (_packWeightGradient)
+                {
+                    fixed (float* g0 = dy, packedG = _packedGradients[part], packedX = _packedPatches[part], pw = weightPartial)
+                        AddWeightGradient(g, o, x, g0, packedG, packedX, pw, accumulate: s != first);
+                }
+                else
+                {
+                    var columns = new Span<float>(_columns[part], 0, k * p);
+                    ConvolutionKernels.Im2Col(g, x, columns);
+                    MatrixKernels.Gemm(false, true, o, k, p, dy, p, columns, p, weightPartial, k, accumulate: s != first);
+                }
                 ConvolutionKernels.AccumulateRowSums(dy, biasPartial, p);
                 if (_dx is null) continue;
                 // ∂C/∂X̃ = Wᵀ·G, folded back onto the input positions.
@@ -150,6 +173,28 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
                 dx.Clear();
                 ConvolutionKernels.Col2ImAdd(g, columnGradient, dx);
             }
+        }
+    }
+
+    /// <summary>
+    /// ∂C/∂W (+)= G·X̃ᵀ for one sample, (O × OH·OW)·(OH·OW × C·k·k), without forming X̃: for each K block of
+    /// <see cref="MatrixKernels.KBlock"/> positions, G's columns go into A panels and X̃ᵀ's rows into B panels straight from
+    /// <paramref name="x"/> (<see cref="ConvolutionKernels.PackPatchesTransposed"/>). These are the panels, blocks and
+    /// kernels <see cref="MatrixKernels.Gemm"/> uses when <see cref="MatrixKernels.UsesPanels"/> holds for the shape, so
+    /// the sums are bitwise the im2col product's. Scratch: <paramref name="packedG"/> of
+    /// <see cref="MatrixKernels.PackedASize"/>(O, block) floats, <paramref name="packedX"/> of
+    /// <see cref="MatrixKernels.PackedBSize"/>(C·k·k, block).
+    /// </summary>
+    internal static void AddWeightGradient(in WindowGeometry g, int outChannels, ReadOnlySpan<float> x, float* dy, float* packedG, float* packedX,
+        float* weightGradient, bool accumulate)
+    {
+        int p = g.OutputPlane, k = g.PatchSize, kBlock = MatrixKernels.KBlock(outChannels, p);
+        for (int p0 = 0; p0 < p; p0 += kBlock)
+        {
+            int kc = Math.Min(kBlock, p - p0);
+            MatrixKernels.PackAPanels(dy + p0, p, outChannels, kc, packedG);
+            ConvolutionKernels.PackPatchesTransposed(g, x, p0, kc, packedX);
+            MatrixKernels.MultiplyPrepacked(outChannels, k, kc, packedG, packedX, weightGradient, k, accumulate || p0 > 0);
         }
     }
 

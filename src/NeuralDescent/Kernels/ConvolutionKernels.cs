@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using NeuralDescent.Kernels.Common;
 
 namespace NeuralDescent.Kernels;
@@ -115,6 +116,112 @@ internal static class ConvolutionKernels
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Columns [p0, p0 + kc) of one sample's im2col matrix X̃ (<see cref="Im2Col"/>), transposed and packed as the
+    /// 16-column B panels of <see cref="MatrixKernels.MultiplyPrepacked"/>:
+    /// <c>dst[(j / 16)·16·kcp + q·16 + j mod 16] = X̃[j, p0 + q]</c> for patch entries j &lt; C·k·k and q &lt; kc, zeros in the
+    /// padding (j up to a whole panel, q up to kcp = kc rounded up to 4). The values are read from the sample itself, so
+    /// X̃ is never written out; ∂C/∂W = G·X̃ᵀ then runs from these panels.
+    /// </summary>
+    /// <remarks>Within one output row, eight positions of sixteen entries are two 8 × 8 transposes in registers (AVX;
+    /// stride 1, every entry's input row and columns inside the sample); elsewhere, one value at a time with the bounds
+    /// checked.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void PackPatchesTransposed(in WindowGeometry g, ReadOnlySpan<float> x, int p0, int kc, float* dst)
+    {
+        int k = g.Kernel, s = g.Stride, pad = g.Padding, h = g.Height, w = g.Width, ow = g.OutputWidth, n = g.PatchSize;
+        if (x.Length < g.Channels * h * w || p0 < 0 || kc < 0 || (long)p0 + kc > g.OutputPlane)
+            throw new ArgumentException("PackPatchesTransposed: the sample is too short or the columns are out of range.");
+        int kcp = (kc + 3) & ~3;
+        int* offset = stackalloc int[16];
+        int* rowShift = stackalloc int[16];
+        int* columnShift = stackalloc int[16];
+        fixed (float* px = x)
+        {
+            for (int j0 = 0; j0 < n; j0 += 16)
+            {
+                float* panel = dst + (long)j0 * kcp;
+                int entries = Math.Min(16, n - j0);
+                int first = 0, last = ow, lowRow = int.MaxValue, highRow = int.MinValue;
+                for (int e = 0; e < entries; e++)
+                {
+                    int j = j0 + e, c = j / (k * k), ky = j / k % k, kx = j % k;
+                    rowShift[e] = ky - pad;
+                    columnShift[e] = kx - pad;
+                    offset[e] = c * h * w + (ky - pad) * w + kx - pad;
+                    (int f, int l) = InsideColumns(g, kx);
+                    first = Math.Max(first, f);
+                    last = Math.Min(last, l);
+                    lowRow = Math.Min(lowRow, ky - pad);
+                    highRow = Math.Max(highRow, ky - pad);
+                }
+                bool vector = Avx.IsSupported && s == 1 && entries == 16;
+                for (int q = 0; q < kc;)
+                {
+                    int oy = (p0 + q) / ow, ox0 = (p0 + q) % ow, oxEnd = Math.Min(ow, ox0 + kc - q);
+                    float* row = panel + (long)(q - ox0) * 16; // row + ox·16 is position (oy, ox)
+                    int ox = ox0;
+                    if (vector && oy + lowRow >= 0 && oy + highRow < h)
+                    {
+                        int from = Math.Clamp(first, ox0, oxEnd), to = Math.Clamp(last, from, oxEnd);
+                        PatchValues(px, g, oy, ox, from, entries, offset, rowShift, columnShift, row);
+                        for (ox = from; ox + 8 <= to; ox += 8)
+                        {
+                            int shift = oy * w + ox;
+                            Transpose8Rows(px + shift, offset, row + ox * 16);
+                            Transpose8Rows(px + shift, offset + 8, row + ox * 16 + 8);
+                        }
+                    }
+                    PatchValues(px, g, oy, ox, oxEnd, entries, offset, rowShift, columnShift, row);
+                    q += oxEnd - ox0;
+                }
+                if (entries < 16)
+                {
+                    for (int q = 0; q < kc; q++) new Span<float>(panel + q * 16 + entries, 16 - entries).Clear();
+                }
+                new Span<float>(panel + kc * 16, (kcp - kc) * 16).Clear();
+            }
+        }
+    }
+
+    /// <summary>Positions [ox, end) of output row oy for the panel's entries, bounds checked: row[ox·16 + e] = X̃[j0 + e, (oy, ox)].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void PatchValues(float* x, in WindowGeometry g, int oy, int ox, int end, int entries, int* offset, int* rowShift, int* columnShift, float* row)
+    {
+        int s = g.Stride, h = g.Height, w = g.Width;
+        for (; ox < end; ox++)
+        {
+            float* d = row + ox * 16;
+            for (int e = 0; e < entries; e++)
+            {
+                int iy = oy * s + rowShift[e], ix = ox * s + columnShift[e];
+                d[e] = (uint)iy < (uint)h && (uint)ix < (uint)w ? x[offset[e] + oy * s * w + ox * s] : 0f;
+            }
+        }
+    }
+
+    /// <summary>Eight rows of eight floats, row r at x + offset[r], transposed into eight rows of a 16-wide panel at dst.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Transpose8Rows(float* x, int* offset, float* dst)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(x + offset[0]), r1 = Avx.LoadVector256(x + offset[1]);
+        Vector256<float> r2 = Avx.LoadVector256(x + offset[2]), r3 = Avx.LoadVector256(x + offset[3]);
+        Vector256<float> r4 = Avx.LoadVector256(x + offset[4]), r5 = Avx.LoadVector256(x + offset[5]);
+        Vector256<float> r6 = Avx.LoadVector256(x + offset[6]), r7 = Avx.LoadVector256(x + offset[7]);
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE), u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + 16, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 32, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 48, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 64, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 80, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 96, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 112, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     /// <summary>dst[0..n) = src[0..n), in the widest accelerated vectors, then scalars.</summary>

@@ -36,7 +36,7 @@ internal static unsafe partial class MatrixKernels
             float* pbias = bias.IsEmpty ? null : pbias0;
             int threads = WorkerPool.AvailableThreads;
             long work = (long)m * n * k;
-            if (!transposeA && transposeB && (n <= Nr || m <= DotNtMaxRows) && k >= 16)
+            if (UsesDotNt(transposeA, transposeB, m, n, k))
             {
                 if (threads == 1 || work < ParallelThreshold)
                 {
@@ -128,9 +128,7 @@ internal static unsafe partial class MatrixKernels
         // K is split into near-equal chunks of at most KcMax, rounded up to a multiple of 4 for the unrolled kernels.
         // Tall products (large batches, inference) take K in one block of up to KcTall: C is then written once instead
         // of once per K block, and A's rows stream from memory once, in order.
-        int kcLimit = m >= TallM ? KcTall : KcMax;
-        int kChunks = (k + kcLimit - 1) / kcLimit;
-        int kcNominal = Math.Min(kcLimit, (((k + kChunks - 1) / kChunks) + 3) & ~3);
+        int kcNominal = KBlock(m, k);
         // When every chunk is a multiple of 4, full 6-row panels of A are read in place (no packing):
         // a row-major A row by row, a transposed A six contiguous values per k. Edge panels are always packed.
         // (The in-place kernels are x64-only; ARM64's Vector128 kernel always reads packed panels.)
@@ -230,6 +228,30 @@ internal static unsafe partial class MatrixKernels
         }
     }
 
+    /// <summary>Whether <see cref="Gemm"/> takes an A·Bᵀ of this shape through the dot-product kernels (few rows or few columns).</summary>
+    private static bool UsesDotNt(bool transposeA, bool transposeB, int m, int n, int k)
+        => !transposeA && transposeB && (n <= Nr || m <= DotNtMaxRows) && k >= 16;
+
+    /// <summary>
+    /// Whether <see cref="Gemm"/> computes a product of this shape from packed panels in K blocks of <see cref="KBlock"/>,
+    /// so that <see cref="MultiplyPrepacked"/> over the same blocks gives the same bits (not the scalar reference, not the
+    /// dot-product kernels).
+    /// </summary>
+    internal static bool UsesPanels(bool transposeA, bool transposeB, int m, int n, int k)
+        => SimdEnabled && m > 0 && n > 0 && k > 0 && !UsesDotNt(transposeA, transposeB, m, n, k);
+
+    /// <summary>
+    /// The K block <see cref="Gemm"/> takes for an m-row product with inner size k: k cut into near-equal chunks of at
+    /// most <see cref="KcMax"/> (<see cref="KcTall"/> from <see cref="TallM"/> rows), rounded up to a multiple of 4.
+    /// A product built from prepacked panels cuts K the same way to sum in the same order.
+    /// </summary>
+    internal static int KBlock(int m, int k)
+    {
+        int kcLimit = m >= TallM ? KcTall : KcMax;
+        int kChunks = (k + kcLimit - 1) / kcLimit;
+        return Math.Min(kcLimit, (((k + kChunks - 1) / kChunks) + 3) & ~3);
+    }
+
     /// <summary>Floats a whole m × k A takes packed into 6-row panels (<see cref="PackAPanels"/>).</summary>
     internal static int PackedASize(int m, int k) => (m + Mr - 1) / Mr * Mr * ((k + 3) & ~3);
 
@@ -246,17 +268,18 @@ internal static unsafe partial class MatrixKernels
     /// C = A·B (m × n, row stride <paramref name="ldc"/>) from an A packed by <see cref="PackAPanels"/> and a B already
     /// laid out in 16-column panels, <c>b[(j / 16)·16·kcp + p·16 + j % 16]</c> with kcp = k rounded up to 4 and zeros in
     /// the padding rows; on the calling thread, in one K block. Each element is summed in the same order as by
-    /// <see cref="Gemm"/> with k ≤ <see cref="KcMax"/>.
+    /// <see cref="Gemm"/> with k ≤ <see cref="KcMax"/>; with <paramref name="accumulate"/>, C += A·B, as one K block of a
+    /// longer product (blocks of <see cref="KBlock"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void MultiplyPrepacked(int m, int n, int k, float* packedA, float* packedB, float* c, int ldc)
+    internal static void MultiplyPrepacked(int m, int n, int k, float* packedA, float* packedB, float* c, int ldc, bool accumulate = false)
     {
         int kcp = (k + 3) & ~3;
         float* tile = stackalloc float[Mr * 2 * Nr];
         for (int ic = 0; ic < m; ic += Mc)
         {
             int mc = Math.Min(Mc, m - ic);
-            MultiplyPanels(mc, n, kcp, packedA + (long)(ic / Mr) * Mr * kcp, packedB, c, ldc, ic, false, null, false, false, false, null, 0, 0, tile);
+            MultiplyPanels(mc, n, kcp, packedA + (long)(ic / Mr) * Mr * kcp, packedB, c, ldc, ic, accumulate, null, false, false, false, null, 0, 0, tile);
         }
     }
 

@@ -1,5 +1,6 @@
 using NeuralDescent.Costs;
 using NeuralDescent.Data;
+using NeuralDescent.Kernels;
 using NeuralDescent.Layers;
 using NeuralDescent.Optimizers;
 using NeuralDescent.Serialization;
@@ -69,6 +70,28 @@ public sealed class ConvolutionTests : IDisposable
             for (int i = 0; i < expected.Length; i++) actual[i].Should().BeApproximately(expected[i], 1e-4f, $"sample {s}, output {i}");
         }
         network.OutputShape.Should().Be(Shape.Image(outChannels, (height + 2 * padding - kernel) / stride + 1, (width + 2 * padding - kernel) / stride + 1));
+    }
+
+    [Theory]
+    [InlineData(32, 64, 3, 1, 0, 26, 26)] // W4's second convolution: rows of 24 positions, two K blocks
+    [InlineData(5, 17, 3, 1, 1, 6, 11)]   // padding: border values one by one; 45 entries, the last panel part-filled
+    [InlineData(3, 20, 3, 2, 1, 9, 7)]    // stride 2: value by value
+    [InlineData(2, 24, 5, 1, 2, 30, 29)]  // 5 × 5, rows of 29: vector groups start in the middle of a row
+    public unsafe void WeightGradient_FromPatchPanels_IsBitwiseTheIm2ColProduct(int inChannels, int outChannels, int kernel, int stride, int padding, int height, int width)
+    {
+        var g = new WindowGeometry(inChannels, height, width, kernel, stride, padding);
+        int patch = g.PatchSize, positions = g.OutputPlane, block = MatrixKernels.KBlock(outChannels, positions);
+        MatrixKernels.UsesPanels(false, true, outChannels, patch, positions).Should().BeTrue("the shape must take the panel path");
+        float[] x = Rand.Floats(inChannels * height * width, 11), dy = Rand.Floats(outChannels * positions, 12);
+        float[] columns = new float[patch * positions], expected = Rand.Floats(outChannels * patch, 13), actual = expected.ToArray();
+        ConvolutionKernels.Im2Col(g, x, columns);
+        MatrixKernels.Gemm(false, true, outChannels, patch, positions, dy, positions, columns, positions, expected, patch, accumulate: true);
+        // Scratch filled with NaN: every padding value the product reads must be written.
+        float[] packedG = Enumerable.Repeat(float.NaN, MatrixKernels.PackedASize(outChannels, block)).ToArray();
+        float[] packedX = Enumerable.Repeat(float.NaN, MatrixKernels.PackedBSize(patch, block)).ToArray();
+        fixed (float* pdy = dy, pg = packedG, px = packedX, pw = actual)
+            ConvolutionBatch.AddWeightGradient(g, outChannels, x, pdy, pg, px, pw, accumulate: true);
+        actual.Select(BitConverter.SingleToInt32Bits).Should().Equal(expected.Select(BitConverter.SingleToInt32Bits));
     }
 
     [Fact]

@@ -40,6 +40,9 @@ public class GradientCheckTests
         ["Conv2DWinograd"] = (() => new Conv2D(4, 3, 3), Shape.Image(4, 5, 6)),
         ["Conv2DWinogradPadding"] = (() => new Conv2D(5, 2, 3, padding: 1), Shape.Image(5, 4, 5)),
         ["Conv2DWinogradPadding2"] = (() => new Conv2D(4, 2, 3, padding: 2), Shape.Image(4, 3, 4)),
+        // More than 16 output channels and patch entries: ∂C/∂W from patch panels read straight from the input.
+        ["Conv2DWideStride"] = (() => new Conv2D(3, 18, 3, stride: 2, padding: 1), Shape.Image(3, 7, 6)),
+        ["Conv2DWidePadding"] = (() => new Conv2D(2, 17, 3, padding: 1), Shape.Image(2, 5, 11)),
         ["Conv2D1x1"] = (() => new Conv2D(3, 2, 1), Shape.Image(3, 2, 3)),
         ["MaxPool2D"] = (() => new MaxPool2D(2), Shape.Image(2, 4, 6)),
         ["MaxPool2DOverlapping"] = (() => new MaxPool2D(3, stride: 2), Shape.Image(1, 5, 7)),
