@@ -136,6 +136,12 @@ internal static unsafe partial class MatrixKernels
         // With AVX-512, pairs of packed 6-row panels go through the 12×16 Vector512 kernel instead.
         bool wide = Vector512Enabled;
         if (wide) inPlaceA = false;
+        // A short product (one M block) over a row-major B reads B's rows where they are for the column pairs of the
+        // 12×32 and 6×32 kernels: each row segment is loaded from memory once either way, and packing would write it
+        // out and read it back. Only the columns left after the pairs are packed. Needs every K block a multiple of 4
+        // (the kernels run to kcp).
+        bool inPlaceB = wide && !transposeB && m <= Mc && n >= 2 * Nr && (k & 3) == 0;
+        int pairedColumns = inPlaceB ? n / (2 * Nr) * 2 * Nr : 0;
         int nPanels = (n + Nr - 1) / Nr;
         float[] packB = Rent(ref t_packB, nPanels * Nr * kcNominal);
         float[] packA = Rent(ref t_packA, (Mc / Mr) * Mr * kcNominal);
@@ -150,7 +156,8 @@ internal static unsafe partial class MatrixKernels
                 int kcp = (kc + 3) & ~3;
                 bool acc = accumulate || pc > 0;
                 bool last = pc + kc >= k; // the epilogue (bias) is applied on the last K block only
-                PackB(transposeB, pb0, ldb, pc, kc, kcp, n, packedB);
+                if (pairedColumns < n)
+                    PackB(transposeB, transposeB ? pb0 + (long)pairedColumns * ldb : pb0 + pairedColumns, ldb, pc, kc, kcp, n - pairedColumns, packedB + (long)(pairedColumns / Nr) * Nr * kcp);
                 for (int ic = 0; ic < m; ic += Mc)
                 {
                     int mc = Math.Min(Mc, m - ic);
@@ -164,7 +171,8 @@ internal static unsafe partial class MatrixKernels
                     {
                         PackA(transposeA, pa0, lda, ic, mc, pc, kc, kcp, packedA);
                     }
-                    MultiplyPanels(mc, n, kcp, packedA, packedB, pc0, ldc, ic, acc, last && bias != null ? bias : null, last && relu, transposeA, inPlaceA, pa0, lda, pc, tile);
+                    MultiplyPanels(mc, n, kcp, packedA, packedB, pc0, ldc, ic, acc, last && bias != null ? bias : null, last && relu, transposeA, inPlaceA, pa0, lda, pc, tile,
+                        inPlaceB ? pb0 + (long)pc * ldb : null, ldb);
                 }
             }
         }
@@ -178,7 +186,7 @@ internal static unsafe partial class MatrixKernels
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MultiplyPanels(int mc, int n, int kcp, float* packedA, float* packedB, float* pc0, int ldc, int ic, bool acc,
-        float* bias, bool rectify, bool transposeA, bool inPlaceA, float* pa0, int lda, int pc, float* tile)
+        float* bias, bool rectify, bool transposeA, bool inPlaceA, float* pa0, int lda, int pc, float* tile, float* inPlaceB = null, int ldb = 0)
     {
         bool wide = Vector512Enabled;
         for (int jr = 0; jr < n;)
@@ -189,6 +197,15 @@ internal static unsafe partial class MatrixKernels
             // With AVX-512, pairs of packed 6-row panels go through a Vector512 kernel: 12×32 over two
             // full B panels at once (24 accumulators, half the broadcasts per FMA), else 12×16.
             bool pairB = wide && jr + 2 * Nr <= n;
+            // The second panel of a pair, and the distance between B's rows: packed, or B itself (see GemmCore).
+            float* bPanel1 = bPanel + Nr * kcp;
+            int bStride = Nr;
+            if (pairB && inPlaceB != null)
+            {
+                bPanel = inPlaceB + jr;
+                bPanel1 = bPanel + Nr;
+                bStride = ldb;
+            }
             int ir = 0;
             if (wide && nr == Nr)
             {
@@ -196,7 +213,7 @@ internal static unsafe partial class MatrixKernels
                 {
                     float* pair = packedA + (ir / Mr) * Mr * kcp;
                     float* cTile = pc0 + (long)(ic + ir) * ldc + jr;
-                    if (pairB) Kernel12x32Vector512(kcp, pair, pair + Mr * kcp, bPanel, bPanel + Nr * kcp, cTile, ldc, acc, epilogue, rectify);
+                    if (pairB) Kernel12x32Vector512(kcp, pair, pair + Mr * kcp, bPanel, bPanel1, bStride, cTile, ldc, acc, epilogue, rectify);
                     else Kernel12x16Vector512(kcp, pair, pair + Mr * kcp, bPanel, cTile, ldc, acc, epilogue, rectify);
                 }
             }
@@ -209,11 +226,11 @@ internal static unsafe partial class MatrixKernels
                 float* cTile = pc0 + (long)(ic + ir) * ldc + jr;
                 if (mr == Mr)
                 {
-                    Kernel6x32Vector512(kcp, single, bPanel, bPanel + Nr * kcp, cTile, ldc, acc, epilogue, rectify);
+                    Kernel6x32Vector512(kcp, single, bPanel, bPanel1, bStride, cTile, ldc, acc, epilogue, rectify);
                 }
                 else
                 {
-                    Kernel6x32Vector512(kcp, single, bPanel, bPanel + Nr * kcp, tile, 2 * Nr, false, null, false);
+                    Kernel6x32Vector512(kcp, single, bPanel, bPanel1, bStride, tile, 2 * Nr, false, null, false);
                     MergeTile(tile, 2 * Nr, cTile, ldc, mr, 2 * Nr, acc, epilogue, rectify);
                 }
             }
@@ -757,7 +774,7 @@ internal static unsafe partial class MatrixKernels
     /// 12×16 and 6×16 kernels, so all three give bitwise-equal results.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel12x32Vector512(int kc, float* a0, float* a1, float* b0, float* b1, float* c, int ldc, bool accumulate, float* bias, bool relu)
+    private static void Kernel12x32Vector512(int kc, float* a0, float* a1, float* b0, float* b1, int ldb, float* c, int ldc, bool accumulate, float* bias, bool relu)
     {
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
         Vector512<float> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
@@ -780,8 +797,8 @@ internal static unsafe partial class MatrixKernels
             a = Vector512.Create(a1[5]); c11 = Vector512.FusedMultiplyAdd(a, u, c11); d11 = Vector512.FusedMultiplyAdd(a, v, d11);
             a0 += 6;
             a1 += 6;
-            b0 += 16;
-            b1 += 16;
+            b0 += ldb;
+            b1 += ldb;
         }
         float* bias1 = bias == null ? null : bias + 16;
         Store512(c, accumulate, bias, relu, c0); Store512(c + 16, accumulate, bias1, relu, d0); c += ldc;
@@ -803,7 +820,7 @@ internal static unsafe partial class MatrixKernels
     /// for the single 6-row panel left after the 12-row pairs. Same summation order as the other kernels.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x32Vector512(int kc, float* a0, float* b0, float* b1, float* c, int ldc, bool accumulate, float* bias, bool relu)
+    private static void Kernel6x32Vector512(int kc, float* a0, float* b0, float* b1, int ldb, float* c, int ldc, bool accumulate, float* bias, bool relu)
     {
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
         Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default;
@@ -817,8 +834,8 @@ internal static unsafe partial class MatrixKernels
             a = Vector512.Create(a0[4]); c4 = Vector512.FusedMultiplyAdd(a, u, c4); d4 = Vector512.FusedMultiplyAdd(a, v, d4);
             a = Vector512.Create(a0[5]); c5 = Vector512.FusedMultiplyAdd(a, u, c5); d5 = Vector512.FusedMultiplyAdd(a, v, d5);
             a0 += 6;
-            b0 += 16;
-            b1 += 16;
+            b0 += ldb;
+            b1 += ldb;
         }
         float* bias1 = bias == null ? null : bias + 16;
         Store512(c, accumulate, bias, relu, c0); Store512(c + 16, accumulate, bias1, relu, d0); c += ldc;
