@@ -21,6 +21,12 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
     /// <summary>Samples per chunk of the weight-gradient sum: fixed, so the summation order never depends on the threads.</summary>
     public const int ChunkSamples = 8;
 
+    /// <summary>
+    /// Rows of ∂C/∂X̃ computed and folded back at a time: one M block of the GEMM (<see cref="MatrixKernels.Mc"/>), so the
+    /// block (72 × OH·OW) is still in cache for col2im and the product reads G in place.
+    /// </summary>
+    private const int FoldRows = MatrixKernels.Mc;
+
     private float[][] _columns = [];
     private float[][] _columnGradients = [];
     private float[][] _packedGradients = [];
@@ -82,7 +88,7 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
         {
             Grow(ref _columns, parts, patch);
         }
-        if (!inputGradient.IsEmpty) Grow(ref _columnGradients, parts, patch);
+        if (!inputGradient.IsEmpty) Grow(ref _columnGradients, parts, Math.Min(FoldRows, g.PatchSize) * g.OutputPlane);
         if (!reluOutput.IsEmpty) Grow(ref _maskedGradients, parts, outChannels * g.OutputPlane);
         Grow(ref _weightPartials, chunks, outChannels * g.PatchSize);
         Grow(ref _biasPartials, chunks, outChannels);
@@ -135,7 +141,7 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
             }
             return;
         }
-        Span<float> columnGradient = _dx is null ? default : new Span<float>(_columnGradients[part], 0, k * p);
+        Span<float> columnGradient = _dx is null ? default : new Span<float>(_columnGradients[part], 0, Math.Min(FoldRows, k) * p);
         int c0 = (int)((long)_chunks * part / parts), c1 = (int)((long)_chunks * (part + 1) / parts);
         for (int chunk = c0; chunk < c1; chunk++)
         {
@@ -167,11 +173,15 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
                 }
                 ConvolutionKernels.AccumulateRowSums(dy, biasPartial, p);
                 if (_dx is null) continue;
-                // ∂C/∂X̃ = Wᵀ·G, folded back onto the input positions.
-                MatrixKernels.Gemm(true, false, k, p, o, w, k, dy, p, columnGradient, p, accumulate: false);
+                // ∂C/∂X̃ = Wᵀ·G, folded back onto the input positions a block of rows at a time, while the block is in cache.
                 var dx = new Span<float>(_dx + (long)s * inSize, inSize);
                 dx.Clear();
-                ConvolutionKernels.Col2ImAdd(g, columnGradient, dx);
+                for (int r0 = 0; r0 < k; r0 += FoldRows)
+                {
+                    int rows = Math.Min(FoldRows, k - r0);
+                    MatrixKernels.Gemm(true, false, rows, p, o, w[r0..], k, dy, p, columnGradient, p, accumulate: false);
+                    ConvolutionKernels.Col2ImAdd(g, columnGradient, dx, r0, rows);
+                }
             }
         }
     }

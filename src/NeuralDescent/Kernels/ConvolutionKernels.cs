@@ -81,37 +81,38 @@ internal static class ConvolutionKernels
         return (first, reach < 0 ? 0 : Math.Min(g.OutputWidth, reach / g.Stride + 1));
     }
 
-    /// <summary>The adjoint of <see cref="Im2Col"/>: adds every column entry back to the input position it was copied from (dx must be cleared first).</summary>
+    /// <summary>
+    /// The adjoint of <see cref="Im2Col"/>: adds every column entry back to the input position it was copied from (dx must
+    /// be cleared first). <paramref name="col"/> holds rows <paramref name="firstRow"/>..firstRow + <paramref name="rows"/>
+    /// of the im2col matrix (all of them by default), so the matrix can be produced and folded back a block at a time.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void Col2ImAdd(in WindowGeometry g, ReadOnlySpan<float> col, Span<float> dx)
+    public static unsafe void Col2ImAdd(in WindowGeometry g, ReadOnlySpan<float> col, Span<float> dx, int firstRow = 0, int rows = -1)
     {
         int k = g.Kernel, s = g.Stride, pad = g.Padding, h = g.Height, w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth;
-        if (dx.Length < g.Channels * h * w || col.Length < (long)g.PatchSize * oh * ow) throw new ArgumentException("Col2ImAdd: a span is too short.");
+        if (rows < 0) rows = g.PatchSize - firstRow;
+        if (firstRow < 0 || firstRow + rows > g.PatchSize || dx.Length < g.Channels * h * w || col.Length < (long)rows * oh * ow)
+            throw new ArgumentException("Col2ImAdd: a span is too short or the rows are out of range.");
         fixed (float* pdx = dx, pcol = col)
         {
             float* line = pcol;
-            for (int c = 0; c < g.Channels; c++)
+            for (int j = firstRow; j < firstRow + rows; j++)
             {
+                int c = j / (k * k), ky = j / k % k, kx = j % k;
                 float* plane = pdx + (long)c * h * w;
-                for (int ky = 0; ky < k; ky++)
+                (int first, int last) = InsideColumns(g, kx);
+                for (int oy = 0; oy < oh; oy++, line += ow)
                 {
-                    for (int kx = 0; kx < k; kx++)
+                    int iy = oy * s + ky - pad;
+                    if ((uint)iy >= (uint)h || first >= last) continue;
+                    float* dst = plane + (long)iy * w + first * s + kx - pad;
+                    if (s == 1)
                     {
-                        (int first, int last) = InsideColumns(g, kx);
-                        for (int oy = 0; oy < oh; oy++, line += ow)
-                        {
-                            int iy = oy * s + ky - pad;
-                            if ((uint)iy >= (uint)h || first >= last) continue;
-                            float* dst = plane + (long)iy * w + first * s + kx - pad;
-                            if (s == 1)
-                            {
-                                AddTo(line + first, dst, last - first);
-                            }
-                            else
-                            {
-                                for (int ox = first; ox < last; ox++, dst += s) *dst += line[ox];
-                            }
-                        }
+                        AddTo(line + first, dst, last - first);
+                    }
+                    else
+                    {
+                        for (int ox = first; ox < last; ox++, dst += s) *dst += line[ox];
                     }
                 }
             }
