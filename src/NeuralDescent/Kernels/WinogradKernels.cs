@@ -186,11 +186,15 @@ internal static unsafe class WinogradKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void InputTransform(float* even, float* odd, int half, int ty0, int ty1, int tilesX, int rowTiles, float* v, long xiStride, int panelStride)
     {
+        bool wide = Wide;
         for (int ty = ty0; ty < ty1; ty++)
         {
             float* e0 = even + (long)(2 * ty) * half, o0 = odd + (long)(2 * ty) * half;
             int row = (ty - ty0) * rowTiles;
-            for (int tx = 0; tx < tilesX; tx += 4)
+            int tx = 0;
+            for (; wide && tx < tilesX && tx + 8 <= rowTiles; tx += 8)
+                InputTiles8(e0, o0, half, tx, v, row + tx, xiStride, panelStride);
+            for (; tx < tilesX; tx += 4)
             {
                 // Bᵀ·d along each of the four rows (columns 2tx..2tx+3 = even[tx], odd[tx], even[tx+1], odd[tx+1]).
                 Row(e0, o0, tx, out var h00, out var h01, out var h02, out var h03);
@@ -220,6 +224,62 @@ internal static unsafe class WinogradKernels
         }
     }
 
+    /// <summary>
+    /// Eight tiles tx..tx + 7 of one tile row in <see cref="Vector256{T}"/> lanes, the same arithmetic per lane as the
+    /// four-tile loop; tile t goes to panel t / 16, so each half of eight is stored where its four tiles belong.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void InputTiles8(float* e0, float* o0, int half, int tx, float* v, int t, long xiStride, int panelStride)
+    {
+        Row8(e0, o0, tx, out var h00, out var h01, out var h02, out var h03);
+        Row8(e0 + half, o0 + half, tx, out var h10, out var h11, out var h12, out var h13);
+        Row8(e0 + 2 * half, o0 + 2 * half, tx, out var h20, out var h21, out var h22, out var h23);
+        Row8(e0 + 3 * half, o0 + 3 * half, tx, out var h30, out var h31, out var h32, out var h33);
+        float* p = v + (long)(t >> 4) * panelStride + (t & 15);
+        int u = t + 4;
+        // The upper four tiles: next to the lower ones inside a panel, else at the start of the next.
+        long upper = (u >> 4) == (t >> 4) ? 4 : (long)(u >> 4) * panelStride + (u & 15) - ((long)(t >> 4) * panelStride + (t & 15));
+        Store8(h00 - h20, p, upper);
+        Store8(h01 - h21, p + xiStride, upper);
+        Store8(h02 - h22, p + 2 * xiStride, upper);
+        Store8(h03 - h23, p + 3 * xiStride, upper);
+        Store8(h10 + h20, p + 4 * xiStride, upper);
+        Store8(h11 + h21, p + 5 * xiStride, upper);
+        Store8(h12 + h22, p + 6 * xiStride, upper);
+        Store8(h13 + h23, p + 7 * xiStride, upper);
+        Store8(h20 - h10, p + 8 * xiStride, upper);
+        Store8(h21 - h11, p + 9 * xiStride, upper);
+        Store8(h22 - h12, p + 10 * xiStride, upper);
+        Store8(h23 - h13, p + 11 * xiStride, upper);
+        Store8(h10 - h30, p + 12 * xiStride, upper);
+        Store8(h11 - h31, p + 13 * xiStride, upper);
+        Store8(h12 - h32, p + 14 * xiStride, upper);
+        Store8(h13 - h33, p + 15 * xiStride, upper);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store8(Vector256<float> value, float* p, long upper)
+    {
+        if (upper == 4)
+        {
+            value.Store(p);
+            return;
+        }
+        value.GetLower().Store(p);
+        value.GetUpper().Store(p + upper);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row8(float* even, float* odd, int tx, out Vector256<float> h0, out Vector256<float> h1, out Vector256<float> h2, out Vector256<float> h3)
+    {
+        Vector256<float> e = Vector256.Load(even + tx), e1 = Vector256.Load(even + tx + 1);
+        Vector256<float> o = Vector256.Load(odd + tx), o1 = Vector256.Load(odd + tx + 1);
+        h0 = e - e1;
+        h1 = o + e1;
+        h2 = e1 - o;
+        h3 = o - o1;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Row(float* even, float* odd, int tx, out Vector128<float> h0, out Vector128<float> h1, out Vector128<float> h2, out Vector128<float> h3)
     {
@@ -241,39 +301,98 @@ internal static unsafe class WinogradKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void OutputTransform(float* m, long xiStride, int ty0, int ty1, int tilesX, int rowTiles, float* y, int outputHeight, int outputWidth, float bias, bool relu)
     {
-        Vector128<float> b = Vector128.Create(bias);
-        float* tail = stackalloc float[8];
+        float* tail = stackalloc float[16];
+        bool wide = Wide;
         for (int ty = ty0; ty < ty1; ty++)
         {
             float* src = m + (long)(ty - ty0) * rowTiles;
-            for (int tx = 0; tx < tilesX; tx += 4)
-            {
-                float* p = src + tx;
-                // Aᵀ down the columns: s0 = m0 + m1 + m2, s1 = m1 − m2 − m3 (rows a of M).
-                Vector128<float> m1b0 = Vector128.Load(p + 4 * xiStride), m2b0 = Vector128.Load(p + 8 * xiStride);
-                Vector128<float> s00 = Vector128.Load(p) + m1b0 + m2b0, s10 = m1b0 - m2b0 - Vector128.Load(p + 12 * xiStride);
-                Vector128<float> m1b1 = Vector128.Load(p + 5 * xiStride), m2b1 = Vector128.Load(p + 9 * xiStride);
-                Vector128<float> s01 = Vector128.Load(p + xiStride) + m1b1 + m2b1, s11 = m1b1 - m2b1 - Vector128.Load(p + 13 * xiStride);
-                Vector128<float> m1b2 = Vector128.Load(p + 6 * xiStride), m2b2 = Vector128.Load(p + 10 * xiStride);
-                Vector128<float> s02 = Vector128.Load(p + 2 * xiStride) + m1b2 + m2b2, s12 = m1b2 - m2b2 - Vector128.Load(p + 14 * xiStride);
-                Vector128<float> m1b3 = Vector128.Load(p + 7 * xiStride), m2b3 = Vector128.Load(p + 11 * xiStride);
-                Vector128<float> s03 = Vector128.Load(p + 3 * xiStride) + m1b3 + m2b3, s13 = m1b3 - m2b3 - Vector128.Load(p + 15 * xiStride);
-                // Then along the rows, plus the bias.
-                Vector128<float> y00 = s00 + s01 + s02 + b, y01 = s01 - s02 - s03 + b;
-                Vector128<float> y10 = s10 + s11 + s12 + b, y11 = s11 - s12 - s13 + b;
-                if (relu)
-                {
-                    y00 = Vector128.Max(y00, Vector128<float>.Zero);
-                    y01 = Vector128.Max(y01, Vector128<float>.Zero);
-                    y10 = Vector128.Max(y10, Vector128<float>.Zero);
-                    y11 = Vector128.Max(y11, Vector128<float>.Zero);
-                }
-                int valid = Math.Min(8, outputWidth - 2 * tx);
-                int row = 2 * ty;
-                StoreRow(y + (long)row * outputWidth + 2 * tx, y00, y01, valid, tail);
-                if (row + 1 < outputHeight) StoreRow(y + (long)(row + 1) * outputWidth + 2 * tx, y10, y11, valid, tail);
-            }
+            int row = 2 * ty;
+            float* top = y + (long)row * outputWidth, bottom = row + 1 < outputHeight ? top + outputWidth : null;
+            int tx = 0;
+            for (; wide && tx < tilesX && tx + 8 <= rowTiles; tx += 8)
+                OutputTiles8(src + tx, xiStride, top + 2 * tx, bottom == null ? null : bottom + 2 * tx, Math.Min(16, outputWidth - 2 * tx), bias, relu, tail);
+            for (; tx < tilesX; tx += 4)
+                OutputTiles4(src + tx, xiStride, top + 2 * tx, bottom == null ? null : bottom + 2 * tx, Math.Min(8, outputWidth - 2 * tx), bias, relu, tail);
         }
+    }
+
+    /// <summary>
+    /// Whether the transforms take eight tiles per <see cref="Vector256{T}"/> where a tile row allows (AVX), else four per
+    /// <see cref="Vector128{T}"/>; each lane does the same arithmetic either way. Settable so tests can compare the two.
+    /// </summary>
+    internal static bool Wide { get; set; } = System.Runtime.Intrinsics.X86.Avx.IsSupported;
+
+    /// <summary>
+    /// Four output tiles from M at p (ξ-th value at p + ξ·xiStride): Aᵀ down the columns, s0 = m0 + m1 + m2,
+    /// s1 = m1 − m2 − m3 (rows a of M), then along the rows, plus the bias; rows 2ty and 2ty + 1 (bottom null past the edge).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputTiles4(float* p, long xiStride, float* top, float* bottom, int valid, float bias, bool relu, float* tail)
+    {
+        Vector128<float> b = Vector128.Create(bias);
+        Vector128<float> m1b0 = Vector128.Load(p + 4 * xiStride), m2b0 = Vector128.Load(p + 8 * xiStride);
+        Vector128<float> s00 = Vector128.Load(p) + m1b0 + m2b0, s10 = m1b0 - m2b0 - Vector128.Load(p + 12 * xiStride);
+        Vector128<float> m1b1 = Vector128.Load(p + 5 * xiStride), m2b1 = Vector128.Load(p + 9 * xiStride);
+        Vector128<float> s01 = Vector128.Load(p + xiStride) + m1b1 + m2b1, s11 = m1b1 - m2b1 - Vector128.Load(p + 13 * xiStride);
+        Vector128<float> m1b2 = Vector128.Load(p + 6 * xiStride), m2b2 = Vector128.Load(p + 10 * xiStride);
+        Vector128<float> s02 = Vector128.Load(p + 2 * xiStride) + m1b2 + m2b2, s12 = m1b2 - m2b2 - Vector128.Load(p + 14 * xiStride);
+        Vector128<float> m1b3 = Vector128.Load(p + 7 * xiStride), m2b3 = Vector128.Load(p + 11 * xiStride);
+        Vector128<float> s03 = Vector128.Load(p + 3 * xiStride) + m1b3 + m2b3, s13 = m1b3 - m2b3 - Vector128.Load(p + 15 * xiStride);
+        Vector128<float> y00 = s00 + s01 + s02 + b, y01 = s01 - s02 - s03 + b;
+        Vector128<float> y10 = s10 + s11 + s12 + b, y11 = s11 - s12 - s13 + b;
+        if (relu)
+        {
+            y00 = Vector128.Max(y00, Vector128<float>.Zero);
+            y01 = Vector128.Max(y01, Vector128<float>.Zero);
+            y10 = Vector128.Max(y10, Vector128<float>.Zero);
+            y11 = Vector128.Max(y11, Vector128<float>.Zero);
+        }
+        StoreRow(top, y00, y01, valid, tail);
+        if (bottom != null) StoreRow(bottom, y10, y11, valid, tail);
+    }
+
+    /// <summary><see cref="OutputTiles4"/> for eight tiles in <see cref="Vector256{T}"/> lanes (AVX), same arithmetic per lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputTiles8(float* p, long xiStride, float* top, float* bottom, int valid, float bias, bool relu, float* tail)
+    {
+        Vector256<float> b = Vector256.Create(bias);
+        Vector256<float> m1b0 = Vector256.Load(p + 4 * xiStride), m2b0 = Vector256.Load(p + 8 * xiStride);
+        Vector256<float> s00 = Vector256.Load(p) + m1b0 + m2b0, s10 = m1b0 - m2b0 - Vector256.Load(p + 12 * xiStride);
+        Vector256<float> m1b1 = Vector256.Load(p + 5 * xiStride), m2b1 = Vector256.Load(p + 9 * xiStride);
+        Vector256<float> s01 = Vector256.Load(p + xiStride) + m1b1 + m2b1, s11 = m1b1 - m2b1 - Vector256.Load(p + 13 * xiStride);
+        Vector256<float> m1b2 = Vector256.Load(p + 6 * xiStride), m2b2 = Vector256.Load(p + 10 * xiStride);
+        Vector256<float> s02 = Vector256.Load(p + 2 * xiStride) + m1b2 + m2b2, s12 = m1b2 - m2b2 - Vector256.Load(p + 14 * xiStride);
+        Vector256<float> m1b3 = Vector256.Load(p + 7 * xiStride), m2b3 = Vector256.Load(p + 11 * xiStride);
+        Vector256<float> s03 = Vector256.Load(p + 3 * xiStride) + m1b3 + m2b3, s13 = m1b3 - m2b3 - Vector256.Load(p + 15 * xiStride);
+        Vector256<float> y00 = s00 + s01 + s02 + b, y01 = s01 - s02 - s03 + b;
+        Vector256<float> y10 = s10 + s11 + s12 + b, y11 = s11 - s12 - s13 + b;
+        if (relu)
+        {
+            y00 = Vector256.Max(y00, Vector256<float>.Zero);
+            y01 = Vector256.Max(y01, Vector256<float>.Zero);
+            y10 = Vector256.Max(y10, Vector256<float>.Zero);
+            y11 = Vector256.Max(y11, Vector256<float>.Zero);
+        }
+        StoreRow(top, y00, y01, valid, tail);
+        if (bottom != null) StoreRow(bottom, y10, y11, valid, tail);
+    }
+
+    /// <summary>The columns of eight tiles interleaved into one output row of up to 16 values (<paramref name="valid"/> of them stored).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(float* dst, Vector256<float> left, Vector256<float> right, int valid, float* tail)
+    {
+        // Unpacking works within 128-bit halves: [l0 r0 l1 r1 | l4 r4 l5 r5] and [l2 r2 l3 r3 | l6 r6 l7 r7].
+        Vector256<float> low = System.Runtime.Intrinsics.X86.Avx.UnpackLow(left, right), high = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(left, right);
+        Vector256<float> first = System.Runtime.Intrinsics.X86.Avx.Permute2x128(low, high, 0x20), second = System.Runtime.Intrinsics.X86.Avx.Permute2x128(low, high, 0x31);
+        if (valid == 16)
+        {
+            first.Store(dst);
+            second.Store(dst + 8);
+            return;
+        }
+        first.Store(tail);
+        second.Store(tail + 8);
+        for (int i = 0; i < valid; i++) dst[i] = tail[i];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

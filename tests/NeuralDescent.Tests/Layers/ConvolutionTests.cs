@@ -94,6 +94,34 @@ public sealed class ConvolutionTests : IDisposable
         actual.Select(BitConverter.SingleToInt32Bits).Should().Equal(expected.Select(BitConverter.SingleToInt32Bits));
     }
 
+    [Theory]
+    [InlineData(32, 64, 26, 26, 0)] // W4's second convolution: twelve tiles per row, one group of eight and one of four
+    [InlineData(5, 7, 9, 37, 1)]    // nineteen tiles per row: two groups of eight, then four, the last row clipped
+    public void WinogradTransforms_EightOrFourTilesPerVector_GiveTheSameBits(int inChannels, int outChannels, int height, int width, int padding)
+    {
+        var conv = new Conv2D(inChannels, outChannels, 3, padding: padding);
+        var network = new Network(3, Shape.Image(inChannels, height, width), conv, new ReLU());
+        conv.UsesWinograd.Should().BeTrue();
+        Rand.Floats(outChannels, 4).CopyTo(conv.Biases.Values);
+        const int batch = 3;
+        float[] x = Rand.Floats(batch * network.InputSize, 5);
+        var wide = new float[batch * network.OutputSize];
+        var narrow = new float[wide.Length];
+        bool saved = WinogradKernels.Wide;
+        try
+        {
+            WinogradKernels.Wide = true;
+            network.PredictBatch(x, wide, batch);
+            WinogradKernels.Wide = false;
+            network.PredictBatch(x, narrow, batch);
+        }
+        finally
+        {
+            WinogradKernels.Wide = saved;
+        }
+        narrow.Select(BitConverter.SingleToInt32Bits).Should().Equal(wide.Select(BitConverter.SingleToInt32Bits));
+    }
+
     [Fact]
     public void WinogradConv2D_AfterANaNBatchAndAnotherSize_StillMatchesTheDefinition()
     {
