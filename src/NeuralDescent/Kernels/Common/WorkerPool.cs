@@ -89,11 +89,22 @@ internal static class WorkerPool
             Interlocked.Increment(ref s_generation);
             foreach (Worker worker in s_workers) worker.Wake();
 
-            RunMarked(job, 0, parts);
+            // The workers are waited for even when part 0 throws: the caller frees or unpins the job's buffers as soon as
+            // Run returns, and a worker still inside its part would then touch them.
+            Exception? own = null;
+            try
+            {
+                RunMarked(job, 0, parts);
+            }
+            catch (Exception failure)
+            {
+                own = failure;
+            }
 
             long waitingSince = Stopwatch.GetTimestamp();
             while (Volatile.Read(ref s_pending) != 0) Pause(waitingSince);
             s_job = null;
+            if (own is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(own);
             if (s_failure is Exception e) throw new AggregateException("A kernel worker failed.", e);
         }
         finally
