@@ -318,9 +318,16 @@ internal static unsafe class WinogradKernels
 
     /// <summary>
     /// Whether the transforms take eight tiles per <see cref="Vector256{T}"/> where a tile row allows (AVX), else four per
-    /// <see cref="Vector128{T}"/>; each lane does the same arithmetic either way. Settable so tests can compare the two.
+    /// <see cref="Vector128{T}"/>; each lane does the same arithmetic either way. Settable so tests can compare the two;
+    /// without AVX it stays false (the eight-tile store uses AVX shuffles).
     /// </summary>
-    internal static bool Wide { get; set; } = System.Runtime.Intrinsics.X86.Avx.IsSupported;
+    internal static bool Wide
+    {
+        get => s_wide;
+        set => s_wide = value && System.Runtime.Intrinsics.X86.Avx.IsSupported;
+    }
+
+    private static bool s_wide = System.Runtime.Intrinsics.X86.Avx.IsSupported;
 
     /// <summary>
     /// Four output tiles from M at p (ξ-th value at p + ξ·xiStride): Aᵀ down the columns, s0 = m0 + m1 + m2,
