@@ -38,6 +38,7 @@ public sealed class Network
     private readonly StateTensor[] _state;
     private readonly bool[] _fusedWithNext;
     private readonly bool[] _sharesInput;
+    private readonly int[] _bufferOf;
     private readonly Kernels.Common.ScratchPool<Workspace> _inference = new();
     private Workspace? _training;
     private int _trainingThread;
@@ -99,13 +100,21 @@ public sealed class Network
             foreach (ILayer layer in _layers) Owners.Add(layer, this);
         }
         _widths = _shapes.Select(s => s.Size).ToArray();
-        MaxWorkspaceRows = (int)Math.Clamp(WorkspaceBudget / Workspace.FloatsPerRow(_widths), 1, int.MaxValue);
         _parameters = _layers.SelectMany(l => l.Parameters).ToArray();
         _state = _layers.SelectMany(l => l.State).ToArray();
         // A layer that can apply the activation after it in its own store does so (Dense → ReLU in the GEMM).
         _fusedWithNext = _layers.Select((l, i) => i + 1 < _layers.Length && l is IFusesActivation f && f.CanFuse(_layers[i + 1])).ToArray();
         // A layer that only reshapes (Flatten) reads and writes the previous layer's buffer: no copy either way.
         _sharesInput = _layers.Select((l, i) => i >= 1 && l is IReshapesOnly && _widths[i + 1] == _widths[i]).ToArray();
+        // Which layer's buffer holds each layer's output: a reshaping layer's is its input's; a layer fused with the
+        // activation after it never writes its own (the activation's buffer takes the result), so it borrows that one.
+        _bufferOf = new int[_layers.Length];
+        for (int i = 0; i < _layers.Length; i++) _bufferOf[i] = _sharesInput[i] ? _bufferOf[i - 1] : i;
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            if (_fusedWithNext[i] && _bufferOf[i + 1] == i + 1 && _widths[i + 2] == _widths[i + 1]) _bufferOf[i] = i + 1;
+        }
+        MaxWorkspaceRows = (int)Math.Clamp(WorkspaceBudget / Workspace.FloatsPerRow(_widths, _bufferOf), 1, int.MaxValue);
         Initialize(seed);
     }
 
@@ -302,7 +311,7 @@ public sealed class Network
                 throw new ArgumentException($"A batch of {rows} samples of {where} holds {rows} × {_widths[i]} = {values} values, more than an array can ({Array.MaxLength}); use a smaller batch size.");
             }
         }
-        return new Workspace(_widths, _sharesInput, rows);
+        return new Workspace(_widths, _bufferOf, rows);
     }
 
     internal Workspace WorkspaceFor(int batchSize)
@@ -458,22 +467,27 @@ public sealed class Network
     internal sealed class Workspace
     {
         /// <param name="widths">Values per row entering each layer, then the output.</param>
-        /// <param name="sharesInput">Layers whose output buffer is their input's (same width).</param>
+        /// <param name="bufferOf">For each layer, the layer whose output buffer it uses (itself, or one of the same width).</param>
         /// <param name="capacity">Rows.</param>
-        public Workspace(int[] widths, bool[] sharesInput, int capacity)
+        public Workspace(int[] widths, int[] bufferOf, int capacity)
         {
             Capacity = capacity;
             int maxWidth = widths.Max();
             Inputs = new float[capacity * widths[0]];
             Targets = new float[capacity * widths[^1]];
             Activations = new float[widths.Length - 1][];
-            for (int i = 0; i < Activations.Length; i++) Activations[i] = sharesInput[i] ? Activations[i - 1] : new float[capacity * widths[i + 1]];
+            for (int i = 0; i < Activations.Length; i++)
+            {
+                if (bufferOf[i] == i) Activations[i] = new float[capacity * widths[i + 1]];
+            }
+            for (int i = 0; i < Activations.Length; i++) Activations[i] = Activations[bufferOf[i]];
             GradientA = new float[capacity * maxWidth];
             GradientB = new float[capacity * maxWidth];
         }
 
         /// <summary>Floats a workspace holds per batch row.</summary>
-        public static long FloatsPerRow(int[] widths) => widths.Sum(w => (long)w) + widths[^1] + 2L * widths.Max();
+        public static long FloatsPerRow(int[] widths, int[] bufferOf)
+            => widths[0] + bufferOf.Select((b, i) => b == i ? (long)widths[i + 1] : 0L).Sum() + widths[^1] + 2L * widths.Max();
 
         public int Capacity { get; }
         public float[] Inputs { get; }
