@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 using NeuralDescent.Kernels.Common;
 
@@ -126,9 +127,9 @@ internal static class ConvolutionKernels
     /// padding (j up to a whole panel, q up to kcp = kc rounded up to 4). The values are read from the sample itself, so
     /// X̃ is never written out; ∂C/∂W = G·X̃ᵀ then runs from these panels.
     /// </summary>
-    /// <remarks>Within one output row, eight positions of sixteen entries are two 8 × 8 transposes in registers (AVX;
-    /// stride 1, every entry's input row and columns inside the sample); elsewhere, one value at a time with the bounds
-    /// checked.</remarks>
+    /// <remarks>Within one output row, eight positions of sixteen entries are two 8 × 8 transposes in registers (AVX; on
+    /// ARM64 four positions are four 4 × 4 transposes), where the stride is 1 and every entry's input row and columns lie
+    /// inside the sample; elsewhere, one value at a time with the bounds checked.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void PackPatchesTransposed(in WindowGeometry g, ReadOnlySpan<float> x, int p0, int kc, float* dst)
     {
@@ -158,7 +159,7 @@ internal static class ConvolutionKernels
                     lowRow = Math.Min(lowRow, ky - pad);
                     highRow = Math.Max(highRow, ky - pad);
                 }
-                bool vector = Avx.IsSupported && s == 1 && entries == 16;
+                bool vector = (Avx.IsSupported || AdvSimd.Arm64.IsSupported) && s == 1 && entries == 16;
                 for (int q = 0; q < kc;)
                 {
                     int oy = (p0 + q) / ow, ox0 = (p0 + q) % ow, oxEnd = Math.Min(ow, ox0 + kc - q);
@@ -168,11 +169,22 @@ internal static class ConvolutionKernels
                     {
                         int from = Math.Clamp(first, ox0, oxEnd), to = Math.Clamp(last, from, oxEnd);
                         PatchValues(px, g, oy, ox, from, entries, offset, rowShift, columnShift, row);
-                        for (ox = from; ox + 8 <= to; ox += 8)
+                        if (Avx.IsSupported)
                         {
-                            int shift = oy * w + ox;
-                            Transpose8Rows(px + shift, offset, row + ox * 16);
-                            Transpose8Rows(px + shift, offset + 8, row + ox * 16 + 8);
+                            for (ox = from; ox + 8 <= to; ox += 8)
+                            {
+                                int shift = oy * w + ox;
+                                Transpose8Rows(px + shift, offset, row + ox * 16);
+                                Transpose8Rows(px + shift, offset + 8, row + ox * 16 + 8);
+                            }
+                        }
+                        else
+                        {
+                            for (ox = from; ox + 4 <= to; ox += 4)
+                            {
+                                int shift = oy * w + ox;
+                                for (int e = 0; e < 16; e += 4) Transpose4Rows(px + shift, offset + e, row + ox * 16 + e);
+                            }
                         }
                     }
                     PatchValues(px, g, oy, ox, oxEnd, entries, offset, rowShift, columnShift, row);
@@ -201,6 +213,21 @@ internal static class ConvolutionKernels
                 d[e] = (uint)iy < (uint)h && (uint)ix < (uint)w ? x[offset[e] + oy * s * w + ox * s] : 0f;
             }
         }
+    }
+
+    /// <summary>Four rows of four floats, row r at x + offset[r], transposed into four rows of a 16-wide panel at dst (ARM64).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Transpose4Rows(float* x, int* offset, float* dst)
+    {
+        Vector128<float> r0 = Vector128.Load(x + offset[0]), r1 = Vector128.Load(x + offset[1]);
+        Vector128<float> r2 = Vector128.Load(x + offset[2]), r3 = Vector128.Load(x + offset[3]);
+        // (a0 b0 a1 b1), (a2 b2 a3 b3), (c0 d0 c1 d1), (c2 d2 c3 d3), then pairs of those halves.
+        Vector128<ulong> t0 = AdvSimd.Arm64.ZipLow(r0, r1).AsUInt64(), t1 = AdvSimd.Arm64.ZipHigh(r0, r1).AsUInt64();
+        Vector128<ulong> t2 = AdvSimd.Arm64.ZipLow(r2, r3).AsUInt64(), t3 = AdvSimd.Arm64.ZipHigh(r2, r3).AsUInt64();
+        AdvSimd.Arm64.ZipLow(t0, t2).AsSingle().Store(dst);
+        AdvSimd.Arm64.ZipHigh(t0, t2).AsSingle().Store(dst + 16);
+        AdvSimd.Arm64.ZipLow(t1, t3).AsSingle().Store(dst + 32);
+        AdvSimd.Arm64.ZipHigh(t1, t3).AsSingle().Store(dst + 48);
     }
 
     /// <summary>Eight rows of eight floats, row r at x + offset[r], transposed into eight rows of a 16-wide panel at dst.</summary>
