@@ -8,7 +8,8 @@ namespace NeuralDescent.Layers;
 /// <summary>Inverted dropout (Srivastava et al., 2014): in training, each value is kept with probability 1 − p and scaled by 1/(1 − p), otherwise set to 0.</summary>
 /// <remarks>
 /// <para>Training: <c>y = x ⊙ m</c>, mᵢ = 1/(1 − p) with probability 1 − p, else 0, drawn afresh for every batch; backward <c>∂C/∂x = ∂C/∂y ⊙ m</c>.
-/// Outside training (<c>Predict</c>, <c>Evaluate</c>) it is the identity, and because of the 1/(1 − p) scaling the expected activation is the same in both modes.</para>
+/// Outside training (<c>Predict</c>, <c>Evaluate</c>) it is the identity, and because of the 1/(1 − p) scaling the expected activation is the same in both modes;
+/// a backward pass after an inference forward pass (saliency) is the identity as well.</para>
 /// <para>The mask: each training batch takes one 64-bit key k from the layer's <see cref="Random"/> generator; values
 /// 2j and 2j + 1 take the uniforms ⌊h / 2⁴⁰⌋·2⁻²⁴ and (⌊h / 2¹⁶⌋ mod 2²⁴)·2⁻²⁴ of h = the (j + 1)-th output of SplitMix64
 /// started at k (<see cref="RandomGenerator.SplitMix64"/>), and a value is kept when its uniform is below 1 − p. Each
@@ -42,12 +43,20 @@ public sealed class Dropout : ActivationLayer, IRandomizedLayer
     /// <summary>When true, training-mode forward passes reuse the last mask instead of drawing a new one (for gradient checks).</summary>
     internal bool FreezeMask { get; set; }
 
+    /// <summary>Whether the last forward pass was in training; if not, backward is the identity too (saliency after training).</summary>
+    private bool _lastForwardTrained;
+
     /// <inheritdoc />
-    protected override void Apply(ReadOnlySpan<float> input, Span<float> output, int batchSize, int width) => input.CopyTo(output);
+    protected override void Apply(ReadOnlySpan<float> input, Span<float> output, int batchSize, int width)
+    {
+        _lastForwardTrained = false;
+        input.CopyTo(output);
+    }
 
     /// <inheritdoc />
     protected override unsafe void ApplyTraining(ReadOnlySpan<float> input, Span<float> output, int batchSize, int width)
     {
+        _lastForwardTrained = true;
         bool draw = !FreezeMask || _mask.Length < input.Length;
         if (_mask.Length < input.Length) _mask = new float[input.Length];
         ulong key = draw ? (Random ??= new RandomGenerator(0)).NextUInt64() : 0;
@@ -68,6 +77,12 @@ public sealed class Dropout : ActivationLayer, IRandomizedLayer
     /// <inheritdoc />
     protected override unsafe void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize, int width)
     {
+        if (!_lastForwardTrained)
+        {
+            // Outside training the layer is the identity, and so is its derivative.
+            outputGradient.CopyTo(inputGradient);
+            return;
+        }
         if (_mask.Length < outputGradient.Length) throw new InvalidOperationException($"{Name}: backward before a training forward pass of this batch size.");
         fixed (float* dy = outputGradient, dx = inputGradient, m = _mask)
         {

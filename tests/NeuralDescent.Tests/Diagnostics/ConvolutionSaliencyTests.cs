@@ -9,8 +9,10 @@ public class ConvolutionSaliencyTests
     private static ILayer[] Body() =>
     [
         new Conv2D(1, 4, 3, padding: 1), new BatchNorm(4), new Tanh(), new AvgPool2D(2),
-        new Conv2D(4, 6, 3, stride: 2), new Tanh(), new Flatten(), new Dense(6 * 2 * 2, 5),
+        new Conv2D(4, 6, 3, stride: 2), new Tanh(), new Dropout(0.5f), new Flatten(), new Dense(6 * 2 * 2, 5),
     ];
+    // Dropout is the identity outside training, so saliency must pass straight through it even after a training
+    // batch has drawn a mask.
 
     [Fact]
     public void Saliency_ThroughConvolutions_IsTheGradientOfTheClassScore()
