@@ -37,8 +37,7 @@ public sealed class Network
     private readonly Parameter[] _parameters;
     private readonly StateTensor[] _state;
     private readonly bool[] _fusedWithNext;
-    private readonly bool[] _sharesInput;
-    private readonly int[] _bufferOf;
+    private readonly (int[] Owner, bool[] SharesInput) _buffers, _inferenceBuffers;
     private readonly Kernels.Common.ScratchPool<Workspace> _inference = new();
     private Workspace? _training;
     private int _trainingThread;
@@ -104,22 +103,34 @@ public sealed class Network
         _state = _layers.SelectMany(l => l.State).ToArray();
         // A layer that can apply the activation after it in its own store does so (Dense → ReLU in the GEMM).
         _fusedWithNext = _layers.Select((l, i) => i + 1 < _layers.Length && l is IFusesActivation f && f.CanFuse(_layers[i + 1])).ToArray();
-        // A layer that only reshapes (Flatten) reads and writes the previous layer's buffer: no copy either way.
-        _sharesInput = _layers.Select((l, i) => i >= 1 && l is IReshapesOnly && _widths[i + 1] == _widths[i]).ToArray();
-        // Which layer's buffer holds each layer's output: a reshaping layer's is its input's; a layer fused with the
-        // activation after it never writes its own (the activation's buffer takes the result), so it borrows that one.
-        _bufferOf = new int[_layers.Length];
-        for (int i = 0; i < _layers.Length; i++) _bufferOf[i] = _sharesInput[i] ? _bufferOf[i - 1] : i;
-        for (int i = 0; i < _layers.Length; i++)
-        {
-            if (_fusedWithNext[i] && _bufferOf[i + 1] == i + 1 && _widths[i + 2] == _widths[i + 1]) _bufferOf[i] = i + 1;
-        }
-        MaxWorkspaceRows = (int)Math.Clamp(WorkspaceBudget / Workspace.FloatsPerRow(_widths, _bufferOf), 1, int.MaxValue);
+        // Which layer's buffer holds each layer's output. A layer that only reshapes (Flatten) uses its input's, and so,
+        // in inference workspaces, does one that is the identity outside training (Dropout): no copy either way. A
+        // layer fused with the activation after it never writes its own (the activation's buffer takes the result).
+        _buffers = BufferOwners(inference: false);
+        _inferenceBuffers = BufferOwners(inference: true);
+        MaxWorkspaceRows = (int)Math.Clamp(WorkspaceBudget / Workspace.FloatsPerRow(_widths, _inferenceBuffers.Owner), 1, int.MaxValue);
         Initialize(seed);
     }
 
     /// <summary>The layers in order.</summary>
     public IReadOnlyList<ILayer> Layers => _layers;
+
+    /// <summary>For each layer, whose buffer holds its output, and whether that is its input's (the layer is then skipped).</summary>
+    private (int[] Owner, bool[] SharesInput) BufferOwners(bool inference)
+    {
+        var owner = new int[_layers.Length];
+        var sharesInput = new bool[_layers.Length];
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            sharesInput[i] = i >= 1 && _widths[i + 1] == _widths[i] && (_layers[i] is IReshapesOnly || (inference && _layers[i] is IIdentityOutsideTraining));
+            owner[i] = sharesInput[i] ? owner[i - 1] : i;
+        }
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            if (_fusedWithNext[i] && owner[i + 1] == i + 1 && _widths[i + 2] == _widths[i + 1]) owner[i] = i + 1;
+        }
+        return (owner, sharesInput);
+    }
 
     /// <summary>The shape of one input sample.</summary>
     public Shape InputShape => _shapes[0];
@@ -275,7 +286,7 @@ public sealed class Network
         if (trainer != 0 && trainer != Environment.CurrentManagedThreadId)
             throw new InvalidOperationException("The network is being trained on another thread, so its weights are changing; predict after training ends, or from a copy (ModelFile.Save, then Load).");
         Workspace? ws = _inference.TryRent();
-        return ws is not null && ws.Capacity >= rows ? ws : NewWorkspace(rows);
+        return ws is not null && ws.Capacity >= rows ? ws : NewWorkspace(rows, inference: true);
     }
 
     internal void ReturnInference(Workspace ws) => _inference.Return(ws);
@@ -300,7 +311,7 @@ public sealed class Network
 
     /// <summary>A workspace of <paramref name="rows"/> rows, after checking that every buffer fits in an array.</summary>
     /// <exception cref="ArgumentException">A layer's activations for that many rows exceed an array; the message names the layer and the sizes.</exception>
-    private Workspace NewWorkspace(int rows)
+    private Workspace NewWorkspace(int rows, bool inference)
     {
         for (int i = 0; i < _widths.Length; i++)
         {
@@ -311,12 +322,13 @@ public sealed class Network
                 throw new ArgumentException($"A batch of {rows} samples of {where} holds {rows} × {_widths[i]} = {values} values, more than an array can ({Array.MaxLength}); use a smaller batch size.");
             }
         }
-        return new Workspace(_widths, _bufferOf, rows);
+        (int[] owner, bool[] sharesInput) = inference ? _inferenceBuffers : _buffers;
+        return new Workspace(_widths, owner, sharesInput, rows, inference);
     }
 
     internal Workspace WorkspaceFor(int batchSize)
     {
-        if (_training is null || _training.Capacity < batchSize) _training = NewWorkspace(batchSize);
+        if (_training is null || _training.Capacity < batchSize) _training = NewWorkspace(batchSize, inference: false);
         return _training;
     }
 
@@ -332,10 +344,11 @@ public sealed class Network
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal ReadOnlySpan<float> ForwardInto(Workspace ws, ReadOnlySpan<float> inputs, int batchSize, bool training)
     {
+        if (training && ws.Inference) throw new InvalidOperationException("An inference workspace skips the layers that are the identity outside training; train on WorkspaceFor's.");
         ReadOnlySpan<float> current = inputs;
         for (int i = 0; i < _layers.Length; i++)
         {
-            if (_sharesInput[i]) continue; // its output buffer is the previous one, which holds the values already
+            if (ws.SharesInput(i)) continue; // its output buffer is the previous one, which holds the values already
             if (_fusedWithNext[i])
             {
                 // The layer and its activation in one pass into the activation's buffer; the layer's own output buffer is
@@ -393,7 +406,7 @@ public sealed class Network
         float[] current = ws.GradientA, next = ws.GradientB;
         for (int i = fromLayer; i >= 0; i--)
         {
-            if (_sharesInput[i]) continue; // ∂C/∂input is ∂C/∂output, already in place
+            if (ws.SharesInput(i)) continue; // ∂C/∂input is ∂C/∂output, already in place
             ReadOnlySpan<float> outputGradient = current.AsSpan(0, batchSize * _widths[i + 1]);
             if (i >= 1 && _fusedWithNext[i - 1])
             {
@@ -468,10 +481,14 @@ public sealed class Network
     {
         /// <param name="widths">Values per row entering each layer, then the output.</param>
         /// <param name="bufferOf">For each layer, the layer whose output buffer it uses (itself, or one of the same width).</param>
+        /// <param name="sharesInput">The layers whose buffer is their input's, skipped forward and backward.</param>
         /// <param name="capacity">Rows.</param>
-        public Workspace(int[] widths, int[] bufferOf, int capacity)
+        /// <param name="inference">For forward passes outside training only (the identity-outside-training layers share buffers).</param>
+        public Workspace(int[] widths, int[] bufferOf, bool[] sharesInput, int capacity, bool inference)
         {
             Capacity = capacity;
+            Inference = inference;
+            _sharesInput = sharesInput;
             int maxWidth = widths.Max();
             Inputs = new float[capacity * widths[0]];
             Targets = new float[capacity * widths[^1]];
@@ -489,7 +506,15 @@ public sealed class Network
         public static long FloatsPerRow(int[] widths, int[] bufferOf)
             => widths[0] + bufferOf.Select((b, i) => b == i ? (long)widths[i + 1] : 0L).Sum() + widths[^1] + 2L * widths.Max();
 
+        private readonly bool[] _sharesInput;
+
         public int Capacity { get; }
+
+        /// <summary>Whether this workspace serves forward passes outside training only.</summary>
+        public bool Inference { get; }
+
+        /// <summary>Whether layer i's output buffer is its input's: the layer is skipped, its values (and gradients) are already there.</summary>
+        public bool SharesInput(int i) => _sharesInput[i];
         public float[] Inputs { get; }
         public float[] Targets { get; }
         public float[][] Activations { get; }

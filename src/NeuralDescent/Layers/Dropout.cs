@@ -16,7 +16,7 @@ namespace NeuralDescent.Layers;
 /// pair depends only on k and j, so the kernel threads share the work and any split gives the same mask.</para>
 /// <para>The mask buffer grows with the largest batch seen and is then reused.</para>
 /// </remarks>
-public sealed class Dropout : ActivationLayer, IRandomizedLayer
+public sealed class Dropout : ActivationLayer, IRandomizedLayer, IIdentityOutsideTraining
 {
     private float[] _mask = [];
 

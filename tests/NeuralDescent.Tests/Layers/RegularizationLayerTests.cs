@@ -61,6 +61,26 @@ public class RegularizationLayerTests
     }
 
     [Fact]
+    public void Predictions_ThroughDropout_AreBitwiseThoseOfTheNetworkWithoutIt()
+    {
+        // Predictions skip the layer (its output shares its input's buffer); a trained mask must not leak in.
+        var with = new Network(5, Shape.Features(6), new Dense(6, 8), new ReLU(), new Dropout(0.5f), new Dense(8, 3), new Softmax());
+        var without = new Network(5, Shape.Features(6), new Dense(6, 8), new ReLU(), new Dense(8, 3), new Softmax());
+        new NeuralDescent.Training.Trainer(new NeuralDescent.Costs.CrossEntropyCost(), new NeuralDescent.Optimizers.Sgd(0.1f))
+            .TrainBatch(with, Rand.Floats(4 * 6, 1), [1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0], 4);
+        for (int p = 0; p < with.Parameters.Count; p++) with.Parameters[p].Values.CopyTo(without.Parameters[p].Values);
+        float[] x = Rand.Floats(7 * 6, 2);
+        float[] a = new float[7 * 3], b = new float[7 * 3];
+        with.PredictBatch(x, a, 7);
+        without.PredictBatch(x, b, 7);
+        a.Should().Equal(b);
+        with.Predict(x.AsSpan(0, 6)).Should().Equal(without.Predict(x.AsSpan(0, 6)));
+        Dataset data = Dataset.FromLabels(x, 6, [0, 1, 2, 0, 1, 2, 0], 3);
+        var cost = new NeuralDescent.Costs.CrossEntropyCost();
+        NeuralDescent.Metrics.Evaluator.Evaluate(with, data, cost).Loss.Should().Be(NeuralDescent.Metrics.Evaluator.Evaluate(without, data, cost).Loss);
+    }
+
+    [Fact]
     public void Dropout_Backward_UsesTheSameMask()
     {
         var dropout = new Dropout(0.5f) { Random = new RandomGenerator(4) };
