@@ -108,7 +108,7 @@ public sealed class Network
         // layer fused with the activation after it never writes its own (the activation's buffer takes the result).
         _buffers = BufferOwners(inference: false);
         _inferenceBuffers = BufferOwners(inference: true);
-        MaxWorkspaceRows = (int)Math.Clamp(WorkspaceBudget / Workspace.FloatsPerRow(_widths, _inferenceBuffers.Owner), 1, int.MaxValue);
+        MaxWorkspaceRows = (int)Math.Clamp(WorkspaceBudget / Workspace.FloatsPerRow(_widths, _inferenceBuffers.Owner, inference: true), 1, int.MaxValue);
         Initialize(seed);
     }
 
@@ -476,7 +476,7 @@ public sealed class Network
         if (actual != expected) throw new ArgumentException($"Expected a batch of {batchSize} {what} of {width} values ({expected} in all) but got {actual} values.", parameter);
     }
 
-    /// <summary>Buffers for one batch capacity: the input and target batch, every layer's output, and two ping-pong gradient buffers.</summary>
+    /// <summary>Buffers for one batch capacity: the input and target batch, every layer's output (shared where a layer allows), and two ping-pong gradient buffers (training workspaces only).</summary>
     internal sealed class Workspace
     {
         /// <param name="widths">Values per row entering each layer, then the output.</param>
@@ -498,13 +498,14 @@ public sealed class Network
                 if (bufferOf[i] == i) Activations[i] = new float[capacity * widths[i + 1]];
             }
             for (int i = 0; i < Activations.Length; i++) Activations[i] = Activations[bufferOf[i]];
-            GradientA = new float[capacity * maxWidth];
-            GradientB = new float[capacity * maxWidth];
+            // Inference workspaces run forward passes only: no gradient buffers.
+            GradientA = inference ? [] : new float[capacity * maxWidth];
+            GradientB = inference ? [] : new float[capacity * maxWidth];
         }
 
         /// <summary>Floats a workspace holds per batch row.</summary>
-        public static long FloatsPerRow(int[] widths, int[] bufferOf)
-            => widths[0] + bufferOf.Select((b, i) => b == i ? (long)widths[i + 1] : 0L).Sum() + widths[^1] + 2L * widths.Max();
+        public static long FloatsPerRow(int[] widths, int[] bufferOf, bool inference)
+            => widths[0] + bufferOf.Select((b, i) => b == i ? (long)widths[i + 1] : 0L).Sum() + widths[^1] + (inference ? 0 : 2L * widths.Max());
 
         private readonly bool[] _sharesInput;
 
