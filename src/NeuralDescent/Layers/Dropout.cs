@@ -44,19 +44,19 @@ public sealed class Dropout : ActivationLayer, IRandomizedLayer, IIdentityOutsid
     internal bool FreezeMask { get; set; }
 
     /// <summary>Whether the last forward pass was in training; if not, backward is the identity too (saliency after training).</summary>
-    private bool _lastForwardTrained;
+    private bool _lastForwardTraining;
 
     /// <inheritdoc />
     protected override void Apply(ReadOnlySpan<float> input, Span<float> output, int batchSize, int width)
     {
-        _lastForwardTrained = false;
+        _lastForwardTraining = false;
         input.CopyTo(output);
     }
 
     /// <inheritdoc />
     protected override unsafe void ApplyTraining(ReadOnlySpan<float> input, Span<float> output, int batchSize, int width)
     {
-        _lastForwardTrained = true;
+        _lastForwardTraining = true;
         bool draw = !FreezeMask || _mask.Length < input.Length;
         if (_mask.Length < input.Length) _mask = new float[input.Length];
         ulong key = draw ? (Random ??= new RandomGenerator(0)).NextUInt64() : 0;
@@ -77,7 +77,7 @@ public sealed class Dropout : ActivationLayer, IRandomizedLayer, IIdentityOutsid
     /// <inheritdoc />
     protected override unsafe void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize, int width)
     {
-        if (!_lastForwardTrained)
+        if (!_lastForwardTraining)
         {
             // Outside training the layer is the identity, and so is its derivative.
             outputGradient.CopyTo(inputGradient);
