@@ -37,6 +37,7 @@ public sealed class Network
     private readonly Parameter[] _parameters;
     private readonly StateTensor[] _state;
     private readonly bool[] _fusedWithNext;
+    private readonly bool[] _backwardThrough;
     private readonly (int[] Owner, bool[] SharesInput) _buffers, _inferenceBuffers;
     private readonly Kernels.Common.ScratchPool<Workspace> _inference = new();
     private Workspace? _training;
@@ -103,6 +104,10 @@ public sealed class Network
         _state = _layers.SelectMany(l => l.State).ToArray();
         // A layer that can apply the activation after it in its own store does so (Dense → ReLU in the GEMM).
         _fusedWithNext = _layers.Select((l, i) => i + 1 < _layers.Length && l is IFusesActivation f && f.CanFuse(_layers[i + 1])).ToArray();
+        // Such a layer may also take the backward pass of the layer after its ReLU into its own, one sample at a time
+        // (convolution → ReLU → pooling): flagged on the layer after the ReLU.
+        _backwardThrough = _layers.Select((l, i) => i >= 2 && _fusedWithNext[i - 2] && l is IBackwardThroughRelu
+            && _layers[i - 2] is IFusesBackwardThrough f && f.CanFuseBackwardThrough(_layers[i - 1], l)).ToArray();
         // Which layer's buffer holds each layer's output. A layer that only reshapes (Flatten) uses its input's, and so,
         // in inference workspaces, does one that is the identity outside training (Dropout): no copy either way. A
         // layer fused with the activation after it never writes its own (the activation's buffer takes the result).
@@ -408,6 +413,18 @@ public sealed class Network
         {
             if (ws.SharesInput(i)) continue; // ∂C/∂input is ∂C/∂output, already in place
             ReadOnlySpan<float> outputGradient = current.AsSpan(0, batchSize * _widths[i + 1]);
+            if (_backwardThrough[i])
+            {
+                // Layer i (pooling), the ReLU before it and the layer fused with that ReLU go back in one call, sample by sample.
+                ReadOnlySpan<float> reluOutput = ws.Activations[i - 1].AsSpan(0, batchSize * _widths[i]);
+                i -= 2;
+                ReadOnlySpan<float> fusedInput = i == 0 ? inputs : ws.Activations[i - 1].AsSpan(0, batchSize * _widths[i]);
+                Span<float> fusedInputGradient = i == 0 && !wantInputGradient ? Span<float>.Empty : next.AsSpan(0, batchSize * _widths[i]);
+                ((IFusesBackwardThrough)_layers[i]).BackwardFusedThrough((IBackwardThroughRelu)_layers[i + 2], fusedInput, reluOutput, outputGradient,
+                    fusedInputGradient, batchSize);
+                (current, next) = (next, current);
+                continue;
+            }
             if (i >= 1 && _fusedWithNext[i - 1])
             {
                 // Layer i is an activation computed inside layer i − 1's forward pass: both go back in one call.
@@ -427,6 +444,9 @@ public sealed class Network
         }
         return wantInputGradient ? current.AsSpan(0, batchSize * _widths[0]) : default;
     }
+
+    /// <summary>Whether layer <paramref name="layer"/> goes back inside the backward pass of the layer fused with the ReLU before it.</summary>
+    internal bool GoesBackThroughFusedLayer(int layer) => _backwardThrough[layer];
 
     /// <summary>The width of the activations entering layer i (i = Layers.Count: the network output).</summary>
     internal int WidthBefore(int layer) => _widths[layer];

@@ -366,16 +366,25 @@ internal static class ConvolutionKernels
 
     /// <summary>
     /// Max pooling backward: each window's gradient goes to the first position (row-major) holding the window's maximum,
-    /// recomputed from the input, so no argmax needs to be kept between the passes. dx is overwritten.
+    /// recomputed from the input, so no argmax needs to be kept between the passes. dx is overwritten. With
+    /// <paramref name="reluMask"/>, x is a ReLU's output and ReLU's backward follows: dx times 0 where x ≤ 0, as
+    /// <see cref="ElementwiseKernels.LeakyReluBackward"/> with slope 0 computes it (bitwise).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MaxPoolBackward(in WindowGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
+    public static void MaxPoolBackward(in WindowGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, bool reluMask = false)
     {
         if (g.Kernel == 2 && g.Stride == 2)
         {
-            MaxPool2x2Backward(g, x, dy, dx);
+            if (reluMask) MaxPool2x2Backward<ReluMask>(g, x, dy, dx);
+            else MaxPool2x2Backward<NoMask>(g, x, dy, dx);
             return;
         }
+        MaxPoolBackwardGeneral(g, x, dy, dx);
+        if (reluMask) ElementwiseKernels.LeakyReluBackward(x, dx, dx, 0f);
+    }
+
+    private static void MaxPoolBackwardGeneral(in WindowGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
+    {
         int k = g.Kernel, s = g.Stride, w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth;
         dx.Clear();
         for (int c = 0; c < g.Channels; c++)
@@ -411,10 +420,12 @@ internal static class ConvolutionKernels
     /// The 2×2, stride-2 case: windows do not overlap, so every input position is written once (no clearing). Each
     /// window's gradient goes to its first maximum in row-major order (a, b / c, d) and the other three get +0. Two
     /// windows at a time in <c>Vector128</c> (x64 and ARM64), chosen with masks rather than branches (random data makes a
-    /// branch per comparison mispredict about half the time); the scalar tail makes the same choice.
+    /// branch per comparison mispredict about half the time); the scalar tail makes the same choice. <typeparamref name="TMask"/>
+    /// applies ReLU's backward to each value before it is stored, or nothing.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void MaxPool2x2Backward(in WindowGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
+    private static unsafe void MaxPool2x2Backward<TMask>(in WindowGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
+        where TMask : struct, IGradientMask
     {
         int w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth;
         int vectorWindows = Vector128.IsHardwareAccelerated ? ow & ~1 : 0;
@@ -441,8 +452,8 @@ internal static class ConvolutionKernels
                         // (d also takes it when nothing equals the maximum, as in the scalar tail: a NaN in the window.)
                         Vector128<float> takeBottom = Vector128.AndNot(inBottom | odd, inTop | Vector128.Shuffle(inTop, swap) | (Vector128.Shuffle(inBottom, swap) & odd));
                         Vector128<float> gradient = Vector128.Shuffle(Vector128.Create(gradients[ox], gradients[ox + 1], 0f, 0f), duplicate);
-                        Vector128.Store(gradient & takeTop, dTop + 2 * ox);
-                        Vector128.Store(gradient & takeBottom, dBottom + 2 * ox);
+                        Vector128.Store(TMask.Apply(t, gradient & takeTop), dTop + 2 * ox);
+                        Vector128.Store(TMask.Apply(b, gradient & takeBottom), dBottom + 2 * ox);
                     }
                     for (; ox < ow; ox++)
                     {
@@ -450,10 +461,10 @@ internal static class ConvolutionKernels
                         float a = top[i], b = top[i + 1], c2 = bottom[i], d = bottom[i + 1], gradient = gradients[ox];
                         float max = MathF.Max(MathF.Max(a, b), MathF.Max(c2, d));
                         bool isA = a == max, isB = !isA && b == max, isC = !isA && !isB && c2 == max, isD = !isA && !isB && !isC;
-                        dTop[i] = isA ? gradient : 0f;
-                        dTop[i + 1] = isB ? gradient : 0f;
-                        dBottom[i] = isC ? gradient : 0f;
-                        dBottom[i + 1] = isD ? gradient : 0f;
+                        dTop[i] = TMask.Apply(a, isA ? gradient : 0f);
+                        dTop[i + 1] = TMask.Apply(b, isB ? gradient : 0f);
+                        dBottom[i] = TMask.Apply(c2, isC ? gradient : 0f);
+                        dBottom[i + 1] = TMask.Apply(d, isD ? gradient : 0f);
                     }
                 }
             }
@@ -506,5 +517,29 @@ internal static class ConvolutionKernels
                 }
             }
         }
+    }
+    /// <summary>What a pooling backward does to each gradient value before storing it, given the input value there.</summary>
+    private interface IGradientMask
+    {
+        static abstract Vector128<float> Apply(Vector128<float> x, Vector128<float> gradient);
+
+        static abstract float Apply(float x, float gradient);
+    }
+
+    /// <summary>Stores the gradient as it is.</summary>
+    private readonly struct NoMask : IGradientMask
+    {
+        public static Vector128<float> Apply(Vector128<float> x, Vector128<float> gradient) => gradient;
+
+        public static float Apply(float x, float gradient) => gradient;
+    }
+
+    /// <summary>ReLU's backward on x = the ReLU's output: the gradient where x &gt; 0, else the gradient times 0.</summary>
+    private readonly struct ReluMask : IGradientMask
+    {
+        public static Vector128<float> Apply(Vector128<float> x, Vector128<float> gradient)
+            => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<float>.Zero), gradient, gradient * Vector128<float>.Zero);
+
+        public static float Apply(float x, float gradient) => x > 0f ? gradient : 0f * gradient;
     }
 }

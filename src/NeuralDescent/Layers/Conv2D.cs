@@ -19,9 +19,12 @@ namespace NeuralDescent.Layers;
 /// instead: each 2 × 2 output tile is <c>Aᵀ[(G w Gᵀ) ⊙ (Bᵀ d B)]A</c> for its 4 × 4 input tile d, so the per-channel sums
 /// become 16 matrix products with 2.25 times fewer multiply-adds. The transforms use only additions and halvings, so the
 /// result agrees with the direct sum to a few float roundings; the backward pass is the im2col one above.</para>
+/// <para>In a network, a ReLU after the convolution runs inside it (in the store of the forward pass, and per sample in
+/// the backward pass), and so does the backward pass of a pooling layer after that ReLU: each sample's ∂C/∂y is
+/// formed from the pooling's gradient while it is in cache, bitwise as the layers one by one would form it.</para>
 /// <para>Initialization: fanIn = C·k·k, fanOut = O·k·k; by default the next layer's preference (He before ReLU), else Glorot uniform.</para>
 /// </remarks>
-public sealed class Conv2D : IFusesActivation
+public sealed class Conv2D : IFusesBackwardThrough
 {
     private readonly Parameter _weights;
     private readonly Parameter _biases;
@@ -187,19 +190,37 @@ public sealed class Conv2D : IFusesActivation
         BackwardCore(input, activationOutput, activationGradient, inputGradient, batchSize);
     }
 
-    private void BackwardCore(ReadOnlySpan<float> input, ReadOnlySpan<float> reluOutput, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize)
+    bool IFusesBackwardThrough.CanFuseBackwardThrough(ILayer activation, ILayer after)
+        => activation is ActivationLayer { Kind: ActivationKind.ReLU } && after is IBackwardThroughRelu;
+
+    /// <summary>The layer after the ReLU, ReLU and this layer go back one sample at a time inside this layer's backward pass.</summary>
+    void IFusesBackwardThrough.BackwardFusedThrough(IBackwardThroughRelu after, ReadOnlySpan<float> input, ReadOnlySpan<float> activationOutput,
+        ReadOnlySpan<float> afterGradient, Span<float> inputGradient, int batchSize)
+    {
+        WindowGeometry g = Geometry();
+        (int afterIn, int afterOut) = after.SampleSizes;
+        int outSize = OutputChannels * g.OutputPlane;
+        if (afterIn != outSize)
+            throw new ArgumentException($"{Name}: {after.Name} takes {afterIn} values per sample, but this layer gives {outSize}.", nameof(after));
+        LayerGuard.CheckBatch(after, activationOutput.Length, afterIn, afterGradient.Length, afterOut, batchSize);
+        BackwardCore(input, activationOutput, afterGradient, inputGradient, batchSize, after);
+    }
+
+    private void BackwardCore(ReadOnlySpan<float> input, ReadOnlySpan<float> reluOutput, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize,
+        IBackwardThroughRelu? after = null)
     {
         WindowGeometry g = Geometry();
         int inSize = g.Channels * g.InputPlane, outSize = OutputChannels * g.OutputPlane;
-        LayerGuard.CheckBatch(this, input.Length, inSize, outputGradient.Length, outSize, batchSize);
-        if (!inputGradient.IsEmpty) LayerGuard.CheckBatch(this, inputGradient.Length, inSize, outputGradient.Length, outSize, batchSize);
+        int gradientSize = after is null ? outSize : after.SampleSizes.Output;
+        LayerGuard.CheckBatch(this, input.Length, inSize, outputGradient.Length, gradientSize, batchSize);
+        if (!inputGradient.IsEmpty) LayerGuard.CheckBatch(this, inputGradient.Length, inSize, outputGradient.Length, gradientSize, batchSize);
         Span<float> weightGradient = _weights.GradientForAccumulation(out bool weightsZero);
         Span<float> biasGradient = _biases.GradientForAccumulation(out bool biasesZero);
         if (biasesZero) biasGradient.Clear();
         ConvolutionBatch scratch = _scratch.TryRent() ?? new ConvolutionBatch();
         try
         {
-            scratch.Backward(g, OutputChannels, batchSize, input, _weights.Values, outputGradient, reluOutput, weightGradient, weightsZero, biasGradient, inputGradient);
+            scratch.Backward(g, OutputChannels, batchSize, input, _weights.Values, outputGradient, reluOutput, weightGradient, weightsZero, biasGradient, inputGradient, after);
         }
         finally
         {

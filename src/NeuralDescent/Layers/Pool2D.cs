@@ -8,7 +8,7 @@ namespace NeuralDescent.Layers;
 /// Input C × H × W, output C × OH × OW with OH = (H − k)/s + 1. The window must tile the input exactly: (H − k) and
 /// (W − k) must be multiples of s, so no row or column is silently left out.
 /// </remarks>
-public abstract class Pool2D : ILayer
+public abstract class Pool2D : IBackwardThroughRelu
 {
     private WindowGeometry _geometry;
     private bool _connected;
@@ -79,6 +79,30 @@ public abstract class Pool2D : ILayer
         LayerGuard.CheckBatch(this, inputGradient.Length, inSize, outputGradient.Length, outSize, batchSize);
         LayerGuard.CheckBatch(this, input.Length, inSize, outputGradient.Length, outSize, batchSize);
         PoolingBatch.Backward(g, IsMax, batchSize, input, outputGradient, inputGradient);
+    }
+
+    (int Input, int Output) IBackwardThroughRelu.SampleSizes
+    {
+        get
+        {
+            WindowGeometry g = Geometry();
+            return (g.Channels * g.InputPlane, g.Channels * g.OutputPlane);
+        }
+    }
+
+    void IBackwardThroughRelu.BackwardThroughRelu(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Span<float> reluInputGradient)
+    {
+        WindowGeometry g = Geometry();
+        (int inSize, int outSize) = (g.Channels * g.InputPlane, g.Channels * g.OutputPlane);
+        LayerGuard.CheckBatch(this, input.Length, inSize, outputGradient.Length, outSize, 1);
+        LayerGuard.CheckBatch(this, reluInputGradient.Length, inSize, outputGradient.Length, outSize, 1);
+        if (IsMax)
+        {
+            ConvolutionKernels.MaxPoolBackward(g, input, outputGradient, reluInputGradient, reluMask: true);
+            return;
+        }
+        ConvolutionKernels.AvgPoolBackward(g, outputGradient, reluInputGradient);
+        ElementwiseKernels.LeakyReluBackward(input, reluInputGradient, reluInputGradient, 0f);
     }
 
     /// <summary>The spec: the type name with <c>kernel</c> and <c>stride</c>.</summary>

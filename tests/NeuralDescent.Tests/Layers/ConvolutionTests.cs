@@ -243,6 +243,65 @@ public sealed class ConvolutionTests : IDisposable
         weights[2].Should().Equal(weights[0]);
     }
 
+    public static TheoryData<string> PoolsAfterRelu() => new() { "max 2", "max 3 stride 1", "avg 2" };
+
+    private static ILayer Pool(string kind) => kind switch
+    {
+        "max 2" => new MaxPool2D(2),
+        "max 3 stride 1" => new MaxPool2D(3, 1),
+        _ => new AvgPool2D(2),
+    };
+
+    /// <summary>
+    /// Convolution → ReLU → pooling goes back in one pass, sample by sample (the pooling's and ReLU's backward inside the
+    /// convolution's); LeakyReLU(0) computes the same function but is not fused, so the layers go back one by one. The
+    /// parameter gradients and the input gradient must be bitwise the same, for an im2col and a Winograd convolution,
+    /// with windows of zeros (ties) from the ReLU, and for 1 and 3 kernel threads.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(PoolsAfterRelu))]
+    public void ConvReluPool_BackwardSampleBySample_IsBitwiseTheLayerByLayerOne(string pool)
+    {
+        Network Build(bool fused) => new(9, Shape.Image(2, 12, 12),
+            new Conv2D(2, 4, 3, padding: 1), fused ? new ReLU() : new LeakyReLU(0f), Pool(pool),
+            new Conv2D(4, 6, 3, padding: 1), fused ? new ReLU() : new LeakyReLU(0f), Pool(pool),
+            new Flatten(), new Dense(pool == "max 3 stride 1" ? 6 * 8 * 8 : 6 * 3 * 3, 3), new Softmax());
+        const int batch = 11;
+        float[] x = Rand.Floats(batch * 288, 4, -1f, 1f);
+        float[] outputGradient = Rand.Floats(batch * 3, 5);
+        int saved = ComputeOptions.ThreadCount;
+        var results = new List<(int Threads, bool Fused, int[] Bits)>();
+        try
+        {
+            foreach (int threads in new[] { 1, 3 })
+            {
+                ComputeOptions.ThreadCount = threads;
+                foreach (bool fused in new[] { true, false })
+                {
+                    Network network = Build(fused);
+                    network.GoesBackThroughFusedLayer(2).Should().Be(fused);
+                    network.GoesBackThroughFusedLayer(5).Should().Be(fused);
+                    ((Conv2D)network.Layers[3]).UsesWinograd.Should().BeTrue("the second convolution is a Winograd one");
+                    // Negative biases make many ReLU outputs 0, so windows of equal zeros (ties) go through the mask.
+                    foreach (Parameter p in network.Parameters.Where(p => p.Name == "bias" && p.Length < 10)) p.Values.Fill(-0.2f);
+                    Network.Workspace ws = network.WorkspaceFor(batch);
+                    network.ForwardInto(ws, x, batch, training: true);
+                    foreach (Parameter p in network.Parameters) p.ZeroGradient();
+                    outputGradient.CopyTo(ws.GradientA, 0); // ∂C/∂(the last Dense layer's output)
+                    float[] inputGradient = network.Backpropagate(ws, x, network.Layers.Count - 2, batch, wantInputGradient: true).ToArray();
+                    results.Add((threads, fused, network.Parameters.SelectMany(p => p.Gradient.ToArray()).Concat(inputGradient)
+                        .Select(BitConverter.SingleToInt32Bits).ToArray()));
+                }
+            }
+        }
+        finally
+        {
+            ComputeOptions.ThreadCount = saved;
+        }
+        results[0].Bits.Count(b => b != 0).Should().BeGreaterThan(results[0].Bits.Length / 4, "the gradients are not mostly zero");
+        foreach (var r in results.Skip(1)) r.Bits.Should().Equal(results[0].Bits, $"{r.Threads} thread(s), fused {r.Fused}");
+    }
+
     /// <summary>
     /// SHA-256 of the small CNN's weights and running statistics after two epochs (Adam, dropout, batch norm, max and
     /// average pooling, a Winograd and an im2col convolution) as computed on x64. CI runs this test natively and on
