@@ -342,6 +342,9 @@ internal static class ConvolutionKernels
     {
         int w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth;
         if (x.Length < g.Channels * g.InputPlane || y.Length < g.Channels * g.OutputPlane) throw new ArgumentException("MaxPool2x2: a span is too short.");
+        bool wide = Vector512.IsHardwareAccelerated;
+        Vector512<int> swap8 = Vector512.Create(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
+        Vector512<int> evens8 = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
         fixed (float* px = x, py = y)
         {
             for (int c = 0; c < g.Channels; c++)
@@ -351,6 +354,12 @@ internal static class ConvolutionKernels
                 {
                     float* top = plane + 2 * oy * w, bottom = top + w, line = outPlane + oy * ow;
                     int ox = 0;
+                    // Eight windows per Vector512 where the hardware has it: each pair's maximum, then the pairs' even lanes.
+                    for (; wide && ox + 8 <= ow; ox += 8)
+                    {
+                        Vector512<float> pairs = Vector512.Max(Vector512.Load(top + 2 * ox), Vector512.Load(bottom + 2 * ox));
+                        Vector512.Shuffle(Vector512.Max(pairs, Vector512.Shuffle(pairs, swap8)), evens8).GetLower().Store(line + ox);
+                    }
                     for (; ox + 4 <= ow; ox += 4)
                     {
                         Vector128<float> left = Vector128.Max(Vector128.Load(top + 2 * ox), Vector128.Load(bottom + 2 * ox));
@@ -429,8 +438,14 @@ internal static class ConvolutionKernels
     {
         int w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth;
         int vectorWindows = Vector128.IsHardwareAccelerated ? ow & ~1 : 0;
+        int windows8 = Vector512.IsHardwareAccelerated ? ow & ~7 : 0, windows4 = Vector256.IsHardwareAccelerated ? ow & ~3 : 0;
         Vector128<int> swap = Vector128.Create(1, 0, 3, 2), duplicate = Vector128.Create(0, 0, 1, 1);
         Vector128<float> odd = Vector128.Create(0, -1, 0, -1).AsSingle();
+        Vector256<int> swap4 = Vector256.Create(1, 0, 3, 2, 5, 4, 7, 6), duplicate4 = Vector256.Create(0, 0, 1, 1, 2, 2, 3, 3);
+        Vector256<float> odd4 = Vector256.Create(0, -1, 0, -1, 0, -1, 0, -1).AsSingle();
+        Vector512<int> swap8 = Vector512.Create(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
+        Vector512<int> duplicate8 = Vector512.Create(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+        Vector512<float> odd8 = Vector512.Create(0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1).AsSingle();
         fixed (float* px = x, pdy = dy, pdx = dx)
         {
             for (int c = 0; c < g.Channels; c++)
@@ -442,6 +457,29 @@ internal static class ConvolutionKernels
                 {
                     float* top = plane + 2 * oy * w, bottom = top + w, dTop = dPlane + 2 * oy * w, dBottom = dTop + w, gradients = dOut + oy * ow;
                     int ox = 0;
+                    // Eight, then four windows per vector where the hardware has the width: the same lanes as below.
+                    for (; ox < windows8; ox += 8)
+                    {
+                        Vector512<float> t = Vector512.Load(top + 2 * ox), b = Vector512.Load(bottom + 2 * ox);
+                        Vector512<float> max = Vector512.Max(Vector512.Max(t, Vector512.Shuffle(t, swap8)), Vector512.Max(b, Vector512.Shuffle(b, swap8)));
+                        Vector512<float> inTop = Vector512.Equals(t, max), inBottom = Vector512.Equals(b, max);
+                        Vector512<float> takeTop = Vector512.AndNot(inTop, Vector512.Shuffle(inTop, swap8) & odd8);
+                        Vector512<float> takeBottom = Vector512.AndNot(inBottom | odd8, inTop | Vector512.Shuffle(inTop, swap8) | (Vector512.Shuffle(inBottom, swap8) & odd8));
+                        Vector512<float> gradient = Vector512.Shuffle(Vector512.Create(Vector256.Load(gradients + ox), Vector256<float>.Zero), duplicate8);
+                        Vector512.Store(TMask.Apply(t, gradient & takeTop), dTop + 2 * ox);
+                        Vector512.Store(TMask.Apply(b, gradient & takeBottom), dBottom + 2 * ox);
+                    }
+                    for (; ox < windows4; ox += 4)
+                    {
+                        Vector256<float> t = Vector256.Load(top + 2 * ox), b = Vector256.Load(bottom + 2 * ox);
+                        Vector256<float> max = Vector256.Max(Vector256.Max(t, Vector256.Shuffle(t, swap4)), Vector256.Max(b, Vector256.Shuffle(b, swap4)));
+                        Vector256<float> inTop = Vector256.Equals(t, max), inBottom = Vector256.Equals(b, max);
+                        Vector256<float> takeTop = Vector256.AndNot(inTop, Vector256.Shuffle(inTop, swap4) & odd4);
+                        Vector256<float> takeBottom = Vector256.AndNot(inBottom | odd4, inTop | Vector256.Shuffle(inTop, swap4) | (Vector256.Shuffle(inBottom, swap4) & odd4));
+                        Vector256<float> gradient = Vector256.Shuffle(Vector256.Create(Vector128.Load(gradients + ox), Vector128<float>.Zero), duplicate4);
+                        Vector256.Store(TMask.Apply(t, gradient & takeTop), dTop + 2 * ox);
+                        Vector256.Store(TMask.Apply(b, gradient & takeBottom), dBottom + 2 * ox);
+                    }
                     for (; ox < vectorWindows; ox += 2)
                     {
                         Vector128<float> t = Vector128.Load(top + 2 * ox), b = Vector128.Load(bottom + 2 * ox);
@@ -523,6 +561,10 @@ internal static class ConvolutionKernels
     {
         static abstract Vector128<float> Apply(Vector128<float> x, Vector128<float> gradient);
 
+        static abstract Vector256<float> Apply(Vector256<float> x, Vector256<float> gradient);
+
+        static abstract Vector512<float> Apply(Vector512<float> x, Vector512<float> gradient);
+
         static abstract float Apply(float x, float gradient);
     }
 
@@ -530,6 +572,10 @@ internal static class ConvolutionKernels
     private readonly struct NoMask : IGradientMask
     {
         public static Vector128<float> Apply(Vector128<float> x, Vector128<float> gradient) => gradient;
+
+        public static Vector256<float> Apply(Vector256<float> x, Vector256<float> gradient) => gradient;
+
+        public static Vector512<float> Apply(Vector512<float> x, Vector512<float> gradient) => gradient;
 
         public static float Apply(float x, float gradient) => gradient;
     }
@@ -539,6 +585,12 @@ internal static class ConvolutionKernels
     {
         public static Vector128<float> Apply(Vector128<float> x, Vector128<float> gradient)
             => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<float>.Zero), gradient, gradient * Vector128<float>.Zero);
+
+        public static Vector256<float> Apply(Vector256<float> x, Vector256<float> gradient)
+            => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), gradient, gradient * Vector256<float>.Zero);
+
+        public static Vector512<float> Apply(Vector512<float> x, Vector512<float> gradient)
+            => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), gradient, gradient * Vector512<float>.Zero);
 
         public static float Apply(float x, float gradient) => x > 0f ? gradient : 0f * gradient;
     }

@@ -262,12 +262,12 @@ public sealed class ConvolutionTests : IDisposable
     [MemberData(nameof(PoolsAfterRelu))]
     public void ConvReluPool_BackwardSampleBySample_IsBitwiseTheLayerByLayerOne(string pool)
     {
-        Network Build(bool fused) => new(9, Shape.Image(2, 12, 12),
+        Network Build(bool fused) => new(9, Shape.Image(2, 20, 20),
             new Conv2D(2, 4, 3, padding: 1), fused ? new ReLU() : new LeakyReLU(0f), Pool(pool),
             new Conv2D(4, 6, 3, padding: 1), fused ? new ReLU() : new LeakyReLU(0f), Pool(pool),
-            new Flatten(), new Dense(pool == "max 3 stride 1" ? 6 * 8 * 8 : 6 * 3 * 3, 3), new Softmax());
+            new Flatten(), new Dense(pool == "max 3 stride 1" ? 6 * 16 * 16 : 6 * 5 * 5, 3), new Softmax());
         const int batch = 11;
-        float[] x = Rand.Floats(batch * 288, 4, -1f, 1f);
+        float[] x = Rand.Floats(batch * 800, 4, -1f, 1f);
         float[] outputGradient = Rand.Floats(batch * 3, 5);
         int saved = ComputeOptions.ThreadCount;
         var results = new List<(int Threads, bool Fused, int[] Bits)>();
@@ -368,6 +368,7 @@ public class MaxPoolTieTests
     [InlineData(4, 4)]
     [InlineData(6, 10)]   // five windows per row: two vector pairs and a scalar tail
     [InlineData(8, 14)]   // seven windows per row: three vector pairs and a tail
+    [InlineData(4, 30)]   // fifteen: eight, four and two windows per vector where the hardware has the widths, and a tail
     public void MaxPool2x2Backward_SendsEachGradientToTheFirstMaximumInRowMajorOrder(int height, int width)
     {
         const int channels = 2, batch = 2;
@@ -398,26 +399,29 @@ public class MaxPoolTieTests
         dx.Should().Equal(expected);
     }
 
-    [Fact]
-    public void MaxPool2x2Forward_IsTheWindowMaximum_WithSignedZerosAndNaN()
+    [Theory]
+    [InlineData(14)] // seven windows per row: a vector of four, then the tail
+    [InlineData(30)] // fifteen: eight per vector where the hardware has the width, then four, then the tail
+    public void MaxPool2x2Forward_IsTheWindowMaximum_WithSignedZerosAndNaN(int w)
     {
-        // 2 × 18 × 14: seven windows per row (a vector of four, then the tail), negative values, ±0 and a NaN.
+        // 2 × 18 × w: negative values, ±0 and a NaN.
         var pool = new MaxPool2D(2);
-        pool.Connect(Shape.Image(2, 18, 14));
+        pool.Connect(Shape.Image(2, 18, w));
+        int ow = w / 2;
         var random = new NeuralDescent.Randomness.RandomGenerator(9);
-        float[] x = Enumerable.Range(0, 2 * 18 * 14).Select(_ => random.NextSingle() - 0.5f).ToArray();
-        x[0] = -0f; x[1] = 0f; x[14] = -0f; x[15] = -0f; // window (0, 0): +0 must win
-        x[16] = -0f; x[17] = -0f; x[2] = -0f; x[3] = -0f; // window (0, 1): all −0
+        float[] x = Enumerable.Range(0, 2 * 18 * w).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        x[0] = -0f; x[1] = 0f; x[w] = -0f; x[w + 1] = -0f; // window (0, 0): +0 must win
+        x[w + 2] = -0f; x[w + 3] = -0f; x[2] = -0f; x[3] = -0f; // window (0, 1): all −0
         x[4] = float.NaN;                                  // window (0, 2): NaN propagates
-        var y = new float[2 * 9 * 7];
+        var y = new float[2 * 9 * ow];
         pool.Forward(x, y, 1, training: false);
         for (int c = 0; c < 2; c++)
         for (int oy = 0; oy < 9; oy++)
-        for (int ox = 0; ox < 7; ox++)
+        for (int ox = 0; ox < ow; ox++)
         {
-            int o = c * 252 + 2 * oy * 14 + 2 * ox;
-            float expected = MathF.Max(MathF.Max(x[o], x[o + 1]), MathF.Max(x[o + 14], x[o + 15]));
-            BitConverter.SingleToInt32Bits(y[c * 63 + oy * 7 + ox]).Should().Be(BitConverter.SingleToInt32Bits(expected), $"channel {c}, window ({oy}, {ox})");
+            int o = c * 18 * w + 2 * oy * w + 2 * ox;
+            float expected = MathF.Max(MathF.Max(x[o], x[o + 1]), MathF.Max(x[o + w], x[o + w + 1]));
+            BitConverter.SingleToInt32Bits(y[c * 9 * ow + oy * ow + ox]).Should().Be(BitConverter.SingleToInt32Bits(expected), $"channel {c}, window ({oy}, {ox})");
         }
         float.IsNaN(y[2]).Should().BeTrue();
         BitConverter.SingleToInt32Bits(y[0]).Should().Be(0);
