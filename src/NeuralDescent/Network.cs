@@ -37,7 +37,7 @@ public sealed class Network
     private readonly Parameter[] _parameters;
     private readonly StateTensor[] _state;
     private readonly bool[] _fusedWithNext;
-    private readonly bool[] _backwardThrough;
+    private readonly bool[] _backwardThrough, _forwardThrough;
     private readonly (int[] Owner, bool[] SharesInput) _buffers, _inferenceBuffers;
     private readonly Kernels.Common.ScratchPool<Workspace> _inference = new();
     private Workspace? _training;
@@ -104,10 +104,11 @@ public sealed class Network
         _state = _layers.SelectMany(l => l.State).ToArray();
         // A layer that can apply the activation after it in its own store does so (Dense → ReLU in the GEMM).
         _fusedWithNext = _layers.Select((l, i) => i + 1 < _layers.Length && l is IFusesActivation f && f.CanFuse(_layers[i + 1])).ToArray();
-        // Such a layer may also take the backward pass of the layer after its ReLU into its own, one sample at a time
-        // (convolution → ReLU → pooling): flagged on the layer after the ReLU.
-        _backwardThrough = _layers.Select((l, i) => i >= 2 && _fusedWithNext[i - 2] && l is IBackwardThroughRelu
-            && _layers[i - 2] is IFusesBackwardThrough f && f.CanFuseBackwardThrough(_layers[i - 1], l)).ToArray();
+        // Such a layer may also take a pooling layer after its ReLU into its own passes (convolution → ReLU → pooling):
+        // backward one sample at a time, and sometimes forward too. Flagged on the pooling layer.
+        _backwardThrough = _layers.Select((l, i) => i >= 2 && _fusedWithNext[i - 2] && l is IFusablePooling p
+            && _layers[i - 2] is IFusesPooling f && f.CanFuseBackward(_layers[i - 1], p)).ToArray();
+        _forwardThrough = _layers.Select((l, i) => _backwardThrough[i] && ((IFusesPooling)_layers[i - 2]).CanFuseForward(_layers[i - 1], (IFusablePooling)l)).ToArray();
         // Which layer's buffer holds each layer's output. A layer that only reshapes (Flatten) uses its input's, and so,
         // in inference workspaces, does one that is the identity outside training (Dropout): no copy either way. A
         // layer fused with the activation after it never writes its own (the activation's buffer takes the result).
@@ -133,6 +134,14 @@ public sealed class Network
         for (int i = 0; i < _layers.Length; i++)
         {
             if (_fusedWithNext[i] && owner[i + 1] == i + 1 && _widths[i + 2] == _widths[i + 1]) owner[i] = i + 1;
+        }
+        if (inference)
+        {
+            // A ReLU whose pooling runs inside the layer before it is never written outside training: no buffer (-1).
+            for (int i = 2; i < _layers.Length; i++)
+            {
+                if (_forwardThrough[i] && owner[i - 2] == i - 1 && owner[i - 1] == i - 1) owner[i - 2] = owner[i - 1] = -1;
+            }
         }
         return (owner, sharesInput);
     }
@@ -354,6 +363,17 @@ public sealed class Network
         for (int i = 0; i < _layers.Length; i++)
         {
             if (ws.SharesInput(i)) continue; // its output buffer is the previous one, which holds the values already
+            if (i + 2 < _layers.Length && _forwardThrough[i + 2])
+            {
+                // The layer, its ReLU and the pooling after it in one pass; the ReLU's output is kept for the backward pass
+                // only (an inference workspace has no buffer for it).
+                Span<float> rectified = ws.Inference ? Span<float>.Empty : ws.Activations[i + 1].AsSpan(0, batchSize * _widths[i + 2]);
+                Span<float> pooled = ws.Activations[i + 2].AsSpan(0, batchSize * _widths[i + 3]);
+                ((IFusesPooling)_layers[i]).ForwardFusedThrough((IFusablePooling)_layers[i + 2], current, rectified, pooled, batchSize);
+                current = pooled;
+                i += 2;
+                continue;
+            }
             if (_fusedWithNext[i])
             {
                 // The layer and its activation in one pass into the activation's buffer; the layer's own output buffer is
@@ -420,7 +440,7 @@ public sealed class Network
                 i -= 2;
                 ReadOnlySpan<float> fusedInput = i == 0 ? inputs : ws.Activations[i - 1].AsSpan(0, batchSize * _widths[i]);
                 Span<float> fusedInputGradient = i == 0 && !wantInputGradient ? Span<float>.Empty : next.AsSpan(0, batchSize * _widths[i]);
-                ((IFusesBackwardThrough)_layers[i]).BackwardFusedThrough((IBackwardThroughRelu)_layers[i + 2], fusedInput, reluOutput, outputGradient,
+                ((IFusesPooling)_layers[i]).BackwardFusedThrough((IFusablePooling)_layers[i + 2], fusedInput, reluOutput, outputGradient,
                     fusedInputGradient, batchSize);
                 (current, next) = (next, current);
                 continue;
@@ -447,6 +467,9 @@ public sealed class Network
 
     /// <summary>Whether layer <paramref name="layer"/> goes back inside the backward pass of the layer fused with the ReLU before it.</summary>
     internal bool GoesBackThroughFusedLayer(int layer) => _backwardThrough[layer];
+
+    /// <summary>Whether layer <paramref name="layer"/> runs forward inside the forward pass of the layer fused with the ReLU before it.</summary>
+    internal bool GoesForwardThroughFusedLayer(int layer) => _forwardThrough[layer];
 
     /// <summary>The width of the activations entering layer i (i = Layers.Count: the network output).</summary>
     internal int WidthBefore(int layer) => _widths[layer];
@@ -500,7 +523,7 @@ public sealed class Network
     internal sealed class Workspace
     {
         /// <param name="widths">Values per row entering each layer, then the output.</param>
-        /// <param name="bufferOf">For each layer, the layer whose output buffer it uses (itself, or one of the same width).</param>
+        /// <param name="bufferOf">For each layer, the layer whose output buffer it uses (itself, or one of the same width), or -1 for none (never written).</param>
         /// <param name="sharesInput">The layers whose buffer is their input's, skipped forward and backward.</param>
         /// <param name="capacity">Rows.</param>
         /// <param name="inference">For forward passes outside training only (the identity-outside-training layers share buffers).</param>
@@ -517,7 +540,7 @@ public sealed class Network
             {
                 if (bufferOf[i] == i) Activations[i] = new float[capacity * widths[i + 1]];
             }
-            for (int i = 0; i < Activations.Length; i++) Activations[i] = Activations[bufferOf[i]];
+            for (int i = 0; i < Activations.Length; i++) Activations[i] = bufferOf[i] < 0 ? [] : Activations[bufferOf[i]];
             // Inference workspaces run forward passes only: no gradient buffers.
             GradientA = inference ? [] : new float[capacity * maxWidth];
             GradientB = inference ? [] : new float[capacity * maxWidth];

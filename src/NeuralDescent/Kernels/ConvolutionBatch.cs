@@ -40,8 +40,8 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
     private int _outChannels, _batch, _chunks;
     private bool _relu;
     private float* _x, _w, _bias, _y, _dy, _dx, _reluY;
-    private Layers.IBackwardThroughRelu? _after;
-    private int _afterSize;
+    private Layers.IFusablePooling? _pooling;
+    private int _pooledSize;
 
     /// <summary>y = W ⋆ x + b (then max(·, 0) when <paramref name="relu"/>) for <paramref name="batch"/> samples.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -71,16 +71,16 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
     /// Adds ∂C/∂W (into <paramref name="weightGradient"/>, or writes it when <paramref name="weightGradientIsZero"/>) and
     /// ∂C/∂b (added into <paramref name="biasGradient"/>), and writes ∂C/∂x when <paramref name="inputGradient"/> is not empty.
     /// With a <paramref name="reluOutput"/>, <paramref name="outputGradient"/> is ∂C/∂(ReLU output) and each sample's
-    /// slice first goes through ReLU's backward (into a per-thread buffer). With <paramref name="after"/> too,
-    /// <paramref name="outputGradient"/> is ∂C/∂(output of <paramref name="after"/>), the layer after the ReLU, and each
-    /// sample's ∂C/∂y comes from <see cref="Layers.IBackwardThroughRelu.BackwardThroughRelu"/> into that buffer.
+    /// slice first goes through ReLU's backward (into a per-thread buffer). With <paramref name="pooling"/> too,
+    /// <paramref name="outputGradient"/> is ∂C/∂(output of <paramref name="pooling"/>), the pooling layer after the ReLU, and each
+    /// sample's ∂C/∂y comes from <see cref="Layers.IFusablePooling.BackwardThroughRelu"/> into that buffer.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Backward(in WindowGeometry g, int outChannels, int batch, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> outputGradient,
         ReadOnlySpan<float> reluOutput, Span<float> weightGradient, bool weightGradientIsZero, Span<float> biasGradient, Span<float> inputGradient,
-        Layers.IBackwardThroughRelu? after = null)
+        Layers.IFusablePooling? pooling = null)
     {
-        if (after is not null && reluOutput.IsEmpty) throw new ArgumentException("A layer after the ReLU needs the ReLU's output.", nameof(reluOutput));
+        if (pooling is not null && reluOutput.IsEmpty) throw new ArgumentException("A pooling layer after the ReLU needs the ReLU's output.", nameof(reluOutput));
         int chunks = (batch + ChunkSamples - 1) / ChunkSamples;
         int parts = Math.Min(WorkerPool.AvailableThreads, chunks);
         int patch = g.PatchSize * g.OutputPlane, kBlock = MatrixKernels.KBlock(outChannels, g.OutputPlane);
@@ -106,8 +106,8 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
             _dy = pdy;
             _dx = inputGradient.IsEmpty ? null : pdx;
             _reluY = reluOutput.IsEmpty ? null : pr;
-            _after = after;
-            _afterSize = after is null ? 0 : after.SampleSizes.Output;
+            _pooling = pooling;
+            _pooledSize = pooling is null ? 0 : pooling.SampleSizes.Output;
             try
             {
                 WorkerPool.Run(this, parts);
@@ -115,7 +115,7 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
             finally
             {
                 _x = _w = _dy = _dx = _reluY = null;
-                _after = null;
+                _pooling = null;
             }
         }
         int weights = outChannels * g.PatchSize;
@@ -161,12 +161,12 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
             for (int s = first; s < end; s++)
             {
                 ReadOnlySpan<float> dy;
-                if (_after is not null)
+                if (_pooling is not null)
                 {
-                    // The layer after the ReLU, then ReLU's backward, for this sample alone: the gradient stays in cache.
+                    // The pooling after the ReLU, then ReLU's backward, for this sample alone: the gradient stays in cache.
                     Span<float> masked = _maskedGradients[part].AsSpan(0, outSize);
-                    _after.BackwardThroughRelu(new ReadOnlySpan<float>(_reluY + (long)s * outSize, outSize),
-                        new ReadOnlySpan<float>(_dy + (long)s * _afterSize, _afterSize), masked);
+                    _pooling.BackwardThroughRelu(new ReadOnlySpan<float>(_reluY + (long)s * outSize, outSize),
+                        new ReadOnlySpan<float>(_dy + (long)s * _pooledSize, _pooledSize), masked);
                     dy = masked;
                 }
                 else if (_reluY != null)

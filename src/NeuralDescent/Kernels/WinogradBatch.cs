@@ -24,11 +24,19 @@ internal sealed unsafe class WinogradBatch : IParallelJob
     private WinogradGeometry _g;
     private int _outChannels, _batch;
     private bool _relu;
-    private float* _x, _bias, _y;
+    private float* _x, _bias, _y, _pooled;
 
-    /// <summary>y = W ⋆ x + b (then max(·, 0) when <paramref name="relu"/>) for <paramref name="batch"/> samples.</summary>
-    public void Forward(in WinogradGeometry g, int outChannels, int batch, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, bool relu)
+    /// <summary>
+    /// y = W ⋆ x + b (then max(·, 0) when <paramref name="relu"/>) for <paramref name="batch"/> samples. With
+    /// <paramref name="pooled"/>, also the 2 × 2 stride-2 max pooling of y (each output tile is one window), and y
+    /// may then be empty (not written). The output sides must be even to pool.
+    /// </summary>
+    public void Forward(in WinogradGeometry g, int outChannels, int batch, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, bool relu,
+        Span<float> pooled = default)
     {
+        if (!pooled.IsEmpty && (g.OutputHeight % 2 != 0 || g.OutputWidth % 2 != 0))
+            throw new ArgumentException($"Winograd pooling needs even output sides, not {g.OutputHeight}×{g.OutputWidth}.", nameof(pooled));
+        if (pooled.IsEmpty && y.IsEmpty) throw new ArgumentException("Winograd forward: no output to write.", nameof(y));
         int c = g.Channels;
         int packed = MatrixKernels.PackedASize(outChannels, c);
         Grow(ref _u, 16 * outChannels * c);
@@ -49,19 +57,20 @@ internal sealed unsafe class WinogradBatch : IParallelJob
             // The products read K rounded up to 4: the padding rows of V must be zero, whatever a layout used before.
             for (int i = 0; i < parts; i++) Array.Clear(_v[i]);
         }
-        fixed (float* px = x, pb = bias, py = y)
+        fixed (float* px = x, pb = bias, py = y, pp = pooled)
         {
             (_g, _outChannels, _batch, _relu) = (g, outChannels, batch, relu);
             _x = px;
             _bias = pb;
-            _y = py;
+            _y = y.IsEmpty ? null : py;
+            _pooled = pooled.IsEmpty ? null : pp;
             try
             {
                 WorkerPool.Run(this, parts);
             }
             finally
             {
-                _x = _bias = _y = null;
+                _x = _bias = _y = _pooled = null;
             }
         }
     }
@@ -75,13 +84,20 @@ internal sealed unsafe class WinogradBatch : IParallelJob
         int s0 = (int)((long)_batch * part / parts), s1 = (int)((long)_batch * (part + 1) / parts);
         fixed (float* u = _packedU, even = _even[part], odd = _odd[part], line = _line[part], v = _v[part], m = _m[part])
         {
-            for (int s = s0; s < s1; s++) Convolve(g, o, _x + (long)s * inSize, u, _bias, _relu, _y + (long)s * outSize, even, odd, line, v, m);
+            for (int s = s0; s < s1; s++)
+            {
+                Convolve(g, o, _x + (long)s * inSize, u, _bias, _relu, _y == null ? null : _y + (long)s * outSize,
+                    _pooled == null ? null : _pooled + (long)s * outSize / 4, even, odd, line, v, m);
+            }
         }
     }
 
-    /// <summary>One sample: y (O planes) = W ⋆ x (C planes, split on the way) + b (then ReLU), U packed per ξ in <paramref name="packedU"/>.</summary>
+    /// <summary>
+    /// One sample: y (O planes) = W ⋆ x (C planes, split on the way) + b (then ReLU), U packed per ξ in <paramref name="packedU"/>;
+    /// y and/or its 2 × 2 max pooling <paramref name="pooled"/> (either may be null).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Convolve(in WinogradGeometry g, int outChannels, float* x, float* packedU, float* bias, bool relu, float* y,
+    private static void Convolve(in WinogradGeometry g, int outChannels, float* x, float* packedU, float* bias, bool relu, float* y, float* pooled,
         float* even, float* odd, float* line, float* v, float* m)
     {
         int c = g.Channels, plane = g.Plane, outPlane = g.OutputHeight * g.OutputWidth;
@@ -105,8 +121,8 @@ internal sealed unsafe class WinogradBatch : IParallelJob
                 MatrixKernels.MultiplyPrepacked(outChannels, columns, c, packedU + (long)xi * uXi, v + (long)xi * vXi, m + (long)xi * mXi, ldm);
             for (int oc = 0; oc < outChannels; oc++)
             {
-                WinogradKernels.OutputTransform(m + (long)oc * ldm, mXi, ty0, ty1, g.TilesX, g.RowTiles, y + (long)oc * outPlane,
-                    g.OutputHeight, g.OutputWidth, bias == null ? 0f : bias[oc], relu);
+                WinogradKernels.OutputTransform(m + (long)oc * ldm, mXi, ty0, ty1, g.TilesX, g.RowTiles, y == null ? null : y + (long)oc * outPlane,
+                    g.OutputHeight, g.OutputWidth, bias == null ? 0f : bias[oc], relu, pooled == null ? null : pooled + (long)oc * outPlane / 4);
             }
         }
     }

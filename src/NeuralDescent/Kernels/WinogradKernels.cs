@@ -296,10 +296,13 @@ internal static unsafe class WinogradKernels
     /// at column (ty − ty0)·rowTiles + tx of M):
     /// Y = Aᵀ M A (+ <paramref name="bias"/>, then max(·, 0) when <paramref name="relu"/>), written into the
     /// <paramref name="outputHeight"/> × <paramref name="outputWidth"/> plane <paramref name="y"/> (tiles past its edge clipped).
-    /// <paramref name="m"/> points at this channel's row of ξ = 0.
+    /// <paramref name="m"/> points at this channel's row of ξ = 0. With <paramref name="pooled"/> (even output sides), each
+    /// tile's maximum max(max(y00, y10), max(y01, y11)), as <see cref="ConvolutionKernels.MaxPool"/> takes a 2 × 2 window,
+    /// goes to <c>pooled[ty·tilesX + tx]</c>; <paramref name="y"/> may then be null.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void OutputTransform(float* m, long xiStride, int ty0, int ty1, int tilesX, int rowTiles, float* y, int outputHeight, int outputWidth, float bias, bool relu)
+    public static void OutputTransform(float* m, long xiStride, int ty0, int ty1, int tilesX, int rowTiles, float* y, int outputHeight, int outputWidth, float bias, bool relu,
+        float* pooled = null)
     {
         float* tail = stackalloc float[16];
         bool wide = Wide;
@@ -307,12 +310,19 @@ internal static unsafe class WinogradKernels
         {
             float* src = m + (long)(ty - ty0) * rowTiles;
             int row = 2 * ty;
-            float* top = y + (long)row * outputWidth, bottom = row + 1 < outputHeight ? top + outputWidth : null;
+            float* top = y == null ? null : y + (long)row * outputWidth, bottom = top != null && row + 1 < outputHeight ? top + outputWidth : null;
+            float* pool = pooled == null ? null : pooled + (long)ty * tilesX;
             int tx = 0;
             for (; wide && tx < tilesX && tx + 8 <= rowTiles; tx += 8)
-                OutputTiles8(src + tx, xiStride, top + 2 * tx, bottom == null ? null : bottom + 2 * tx, Math.Min(16, outputWidth - 2 * tx), bias, relu, tail);
+            {
+                OutputTiles8(src + tx, xiStride, top == null ? null : top + 2 * tx, bottom == null ? null : bottom + 2 * tx, Math.Min(16, outputWidth - 2 * tx), bias, relu, tail,
+                    pool == null ? null : pool + tx, Math.Min(8, tilesX - tx));
+            }
             for (; tx < tilesX; tx += 4)
-                OutputTiles4(src + tx, xiStride, top + 2 * tx, bottom == null ? null : bottom + 2 * tx, Math.Min(8, outputWidth - 2 * tx), bias, relu, tail);
+            {
+                OutputTiles4(src + tx, xiStride, top == null ? null : top + 2 * tx, bottom == null ? null : bottom + 2 * tx, Math.Min(8, outputWidth - 2 * tx), bias, relu, tail,
+                    pool == null ? null : pool + tx, Math.Min(4, tilesX - tx));
+            }
         }
     }
 
@@ -334,7 +344,7 @@ internal static unsafe class WinogradKernels
     /// s1 = m1 − m2 − m3 (rows a of M), then along the rows, plus the bias; rows 2ty and 2ty + 1 (bottom null past the edge).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OutputTiles4(float* p, long xiStride, float* top, float* bottom, int valid, float bias, bool relu, float* tail)
+    private static void OutputTiles4(float* p, long xiStride, float* top, float* bottom, int valid, float bias, bool relu, float* tail, float* pool, int tiles)
     {
         Vector128<float> b = Vector128.Create(bias);
         Vector128<float> m1b0 = Vector128.Load(p + 4 * xiStride), m2b0 = Vector128.Load(p + 8 * xiStride);
@@ -354,13 +364,15 @@ internal static unsafe class WinogradKernels
             y10 = Vector128.Max(y10, Vector128<float>.Zero);
             y11 = Vector128.Max(y11, Vector128<float>.Zero);
         }
+        if (pool != null) StoreTiles(pool, Vector128.Max(Vector128.Max(y00, y10), Vector128.Max(y01, y11)), tiles, tail);
+        if (top == null) return;
         StoreRow(top, y00, y01, valid, tail);
         if (bottom != null) StoreRow(bottom, y10, y11, valid, tail);
     }
 
     /// <summary><see cref="OutputTiles4"/> for eight tiles in <see cref="Vector256{T}"/> lanes (AVX), same arithmetic per lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OutputTiles8(float* p, long xiStride, float* top, float* bottom, int valid, float bias, bool relu, float* tail)
+    private static void OutputTiles8(float* p, long xiStride, float* top, float* bottom, int valid, float bias, bool relu, float* tail, float* pool, int tiles)
     {
         Vector256<float> b = Vector256.Create(bias);
         Vector256<float> m1b0 = Vector256.Load(p + 4 * xiStride), m2b0 = Vector256.Load(p + 8 * xiStride);
@@ -380,8 +392,35 @@ internal static unsafe class WinogradKernels
             y10 = Vector256.Max(y10, Vector256<float>.Zero);
             y11 = Vector256.Max(y11, Vector256<float>.Zero);
         }
+        if (pool != null) StoreTiles(pool, Vector256.Max(Vector256.Max(y00, y10), Vector256.Max(y01, y11)), tiles, tail);
+        if (top == null) return;
         StoreRow(top, y00, y01, valid, tail);
         if (bottom != null) StoreRow(bottom, y10, y11, valid, tail);
+    }
+
+    /// <summary>One value per tile, the first <paramref name="tiles"/> lanes of <paramref name="value"/> stored.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTiles(float* dst, Vector256<float> value, int tiles, float* tail)
+    {
+        if (tiles == 8)
+        {
+            value.Store(dst);
+            return;
+        }
+        value.Store(tail);
+        for (int i = 0; i < tiles; i++) dst[i] = tail[i];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTiles(float* dst, Vector128<float> value, int tiles, float* tail)
+    {
+        if (tiles == 4)
+        {
+            value.Store(dst);
+            return;
+        }
+        value.Store(tail);
+        for (int i = 0; i < tiles; i++) dst[i] = tail[i];
     }
 
     /// <summary>The columns of eight tiles interleaved into one output row of up to 16 values (<paramref name="valid"/> of them stored).</summary>

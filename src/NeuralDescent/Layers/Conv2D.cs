@@ -20,11 +20,13 @@ namespace NeuralDescent.Layers;
 /// become 16 matrix products with 2.25 times fewer multiply-adds. The transforms use only additions and halvings, so the
 /// result agrees with the direct sum to a few float roundings; the backward pass is the im2col one above.</para>
 /// <para>In a network, a ReLU after the convolution runs inside it (in the store of the forward pass, and per sample in
-/// the backward pass), and so does the backward pass of a pooling layer after that ReLU: each sample's ∂C/∂y is
-/// formed from the pooling's gradient while it is in cache, bitwise as the layers one by one would form it.</para>
+/// the backward pass), and so does a pooling layer after that ReLU: backward, each sample's ∂C/∂y is formed from the
+/// pooling's gradient while it is in cache; forward, a Winograd convolution followed by 2 × 2 max pooling pools each
+/// output tile (one window) in its output transform, and outside training does not store the unpooled output. Both
+/// give bitwise what the layers one by one give.</para>
 /// <para>Initialization: fanIn = C·k·k, fanOut = O·k·k; by default the next layer's preference (He before ReLU), else Glorot uniform.</para>
 /// </remarks>
-public sealed class Conv2D : IFusesBackwardThrough
+public sealed class Conv2D : IFusesPooling
 {
     private readonly Parameter _weights;
     private readonly Parameter _biases;
@@ -190,28 +192,51 @@ public sealed class Conv2D : IFusesBackwardThrough
         BackwardCore(input, activationOutput, activationGradient, inputGradient, batchSize);
     }
 
-    bool IFusesBackwardThrough.CanFuseBackwardThrough(ILayer activation, ILayer after)
-        => activation is ActivationLayer { Kind: ActivationKind.ReLU } && after is IBackwardThroughRelu;
+    bool IFusesPooling.CanFuseBackward(ILayer activation, IFusablePooling pooling) => activation is ActivationLayer { Kind: ActivationKind.ReLU };
 
-    /// <summary>The layer after the ReLU, ReLU and this layer go back one sample at a time inside this layer's backward pass.</summary>
-    void IFusesBackwardThrough.BackwardFusedThrough(IBackwardThroughRelu after, ReadOnlySpan<float> input, ReadOnlySpan<float> activationOutput,
-        ReadOnlySpan<float> afterGradient, Span<float> inputGradient, int batchSize)
-    {
-        WindowGeometry g = Geometry();
-        (int afterIn, int afterOut) = after.SampleSizes;
-        int outSize = OutputChannels * g.OutputPlane;
-        if (afterIn != outSize)
-            throw new ArgumentException($"{Name}: {after.Name} takes {afterIn} values per sample, but this layer gives {outSize}.", nameof(after));
-        LayerGuard.CheckBatch(after, activationOutput.Length, afterIn, afterGradient.Length, afterOut, batchSize);
-        BackwardCore(input, activationOutput, afterGradient, inputGradient, batchSize, after);
-    }
+    /// <summary>With Winograd, each 2 × 2 output tile is one 2 × 2 max window: the output transform pools it while it is in registers.</summary>
+    bool IFusesPooling.CanFuseForward(ILayer activation, IFusablePooling pooling)
+        => activation is ActivationLayer { Kind: ActivationKind.ReLU } && pooling.IsMaxPool2x2 && UsesWinograd
+            && _winogradGeometry.OutputHeight % 2 == 0 && _winogradGeometry.OutputWidth % 2 == 0;
 
-    private void BackwardCore(ReadOnlySpan<float> input, ReadOnlySpan<float> reluOutput, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize,
-        IBackwardThroughRelu? after = null)
+    void IFusesPooling.ForwardFusedThrough(IFusablePooling pooling, ReadOnlySpan<float> input, Span<float> activationOutput, Span<float> pooledOutput, int batchSize)
     {
         WindowGeometry g = Geometry();
         int inSize = g.Channels * g.InputPlane, outSize = OutputChannels * g.OutputPlane;
-        int gradientSize = after is null ? outSize : after.SampleSizes.Output;
+        if (!UsesWinograd || !pooling.IsMaxPool2x2 || pooling.SampleSizes != (outSize, outSize / 4) || g.OutputHeight % 2 != 0 || g.OutputWidth % 2 != 0)
+            throw new ArgumentException($"{Name} cannot pool inside its forward pass for {pooling.Name}.", nameof(pooling));
+        LayerGuard.CheckBatch(this, input.Length, inSize, pooledOutput.Length, outSize / 4, batchSize);
+        if (!activationOutput.IsEmpty) LayerGuard.CheckBatch(this, input.Length, inSize, activationOutput.Length, outSize, batchSize);
+        WinogradBatch winograd = _winogradScratch.TryRent() ?? new WinogradBatch();
+        try
+        {
+            winograd.Forward(_winogradGeometry, OutputChannels, batchSize, input, _weights.Values, _biases.Values, activationOutput, relu: true, pooledOutput);
+        }
+        finally
+        {
+            _winogradScratch.Return(winograd);
+        }
+    }
+
+    /// <summary>The pooling after the ReLU, the ReLU and this layer go back one sample at a time inside this layer's backward pass.</summary>
+    void IFusesPooling.BackwardFusedThrough(IFusablePooling pooling, ReadOnlySpan<float> input, ReadOnlySpan<float> activationOutput,
+        ReadOnlySpan<float> poolingGradient, Span<float> inputGradient, int batchSize)
+    {
+        WindowGeometry g = Geometry();
+        (int poolIn, int poolOut) = pooling.SampleSizes;
+        int outSize = OutputChannels * g.OutputPlane;
+        if (poolIn != outSize)
+            throw new ArgumentException($"{Name}: {pooling.Name} takes {poolIn} values per sample, but this layer gives {outSize}.", nameof(pooling));
+        LayerGuard.CheckBatch(pooling, activationOutput.Length, poolIn, poolingGradient.Length, poolOut, batchSize);
+        BackwardCore(input, activationOutput, poolingGradient, inputGradient, batchSize, pooling);
+    }
+
+    private void BackwardCore(ReadOnlySpan<float> input, ReadOnlySpan<float> reluOutput, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize,
+        IFusablePooling? pooling = null)
+    {
+        WindowGeometry g = Geometry();
+        int inSize = g.Channels * g.InputPlane, outSize = OutputChannels * g.OutputPlane;
+        int gradientSize = pooling is null ? outSize : pooling.SampleSizes.Output;
         LayerGuard.CheckBatch(this, input.Length, inSize, outputGradient.Length, gradientSize, batchSize);
         if (!inputGradient.IsEmpty) LayerGuard.CheckBatch(this, inputGradient.Length, inSize, outputGradient.Length, gradientSize, batchSize);
         Span<float> weightGradient = _weights.GradientForAccumulation(out bool weightsZero);
@@ -220,7 +245,7 @@ public sealed class Conv2D : IFusesBackwardThrough
         ConvolutionBatch scratch = _scratch.TryRent() ?? new ConvolutionBatch();
         try
         {
-            scratch.Backward(g, OutputChannels, batchSize, input, _weights.Values, outputGradient, reluOutput, weightGradient, weightsZero, biasGradient, inputGradient, after);
+            scratch.Backward(g, OutputChannels, batchSize, input, _weights.Values, outputGradient, reluOutput, weightGradient, weightsZero, biasGradient, inputGradient, pooling);
         }
         finally
         {

@@ -8,7 +8,7 @@ namespace NeuralDescent.Layers;
 /// Input C × H × W, output C × OH × OW with OH = (H − k)/s + 1. The window must tile the input exactly: (H − k) and
 /// (W − k) must be multiples of s, so no row or column is silently left out.
 /// </remarks>
-public abstract class Pool2D : IBackwardThroughRelu
+public abstract class Pool2D : IFusablePooling
 {
     private WindowGeometry _geometry;
     private bool _connected;
@@ -81,7 +81,7 @@ public abstract class Pool2D : IBackwardThroughRelu
         PoolingBatch.Backward(g, IsMax, batchSize, input, outputGradient, inputGradient);
     }
 
-    (int Input, int Output) IBackwardThroughRelu.SampleSizes
+    (int Input, int Output) IFusablePooling.SampleSizes
     {
         get
         {
@@ -90,7 +90,9 @@ public abstract class Pool2D : IBackwardThroughRelu
         }
     }
 
-    void IBackwardThroughRelu.BackwardThroughRelu(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Span<float> reluInputGradient)
+    bool IFusablePooling.IsMaxPool2x2 => IsMax && KernelSize == 2 && Stride == 2;
+
+    void IFusablePooling.BackwardThroughRelu(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Span<float> reluInputGradient)
     {
         WindowGeometry g = Geometry();
         (int inSize, int outSize) = (g.Channels * g.InputPlane, g.Channels * g.OutputPlane);

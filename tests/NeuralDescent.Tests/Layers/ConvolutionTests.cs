@@ -254,13 +254,14 @@ public sealed class ConvolutionTests : IDisposable
 
     /// <summary>
     /// Convolution → ReLU → pooling goes back in one pass, sample by sample (the pooling's and ReLU's backward inside the
-    /// convolution's); LeakyReLU(0) computes the same function but is not fused, so the layers go back one by one. The
+    /// convolution's), and a Winograd convolution pools 2 × 2 max windows in its output transform; LeakyReLU(0) computes
+    /// the same function but is not fused, so the layers run one by one. The outputs (training and inference), the
     /// parameter gradients and the input gradient must be bitwise the same, for an im2col and a Winograd convolution,
     /// with windows of zeros (ties) from the ReLU, and for 1 and 3 kernel threads.
     /// </summary>
     [Theory]
     [MemberData(nameof(PoolsAfterRelu))]
-    public void ConvReluPool_BackwardSampleBySample_IsBitwiseTheLayerByLayerOne(string pool)
+    public void ConvReluPool_InOnePass_IsBitwiseTheLayerByLayerComputation(string pool)
     {
         Network Build(bool fused) => new(9, Shape.Image(2, 20, 20),
             new Conv2D(2, 4, 3, padding: 1), fused ? new ReLU() : new LeakyReLU(0f), Pool(pool),
@@ -270,26 +271,32 @@ public sealed class ConvolutionTests : IDisposable
         float[] x = Rand.Floats(batch * 800, 4, -1f, 1f);
         float[] outputGradient = Rand.Floats(batch * 3, 5);
         int saved = ComputeOptions.ThreadCount;
+        bool savedWide = WinogradKernels.Wide;
         var results = new List<(int Threads, bool Fused, int[] Bits)>();
         try
         {
             foreach (int threads in new[] { 1, 3 })
             {
                 ComputeOptions.ThreadCount = threads;
+                WinogradKernels.Wide = threads == 1; // eight tiles per vector, then four (the pooling stores both ways)
                 foreach (bool fused in new[] { true, false })
                 {
                     Network network = Build(fused);
                     network.GoesBackThroughFusedLayer(2).Should().Be(fused);
                     network.GoesBackThroughFusedLayer(5).Should().Be(fused);
+                    network.GoesForwardThroughFusedLayer(2).Should().BeFalse("the first convolution is an im2col one");
+                    network.GoesForwardThroughFusedLayer(5).Should().Be(fused && pool == "max 2", "a Winograd tile is a 2 × 2 max window");
                     ((Conv2D)network.Layers[3]).UsesWinograd.Should().BeTrue("the second convolution is a Winograd one");
                     // Negative biases make many ReLU outputs 0, so windows of equal zeros (ties) go through the mask.
                     foreach (Parameter p in network.Parameters.Where(p => p.Name == "bias" && p.Length < 10)) p.Values.Fill(-0.2f);
                     Network.Workspace ws = network.WorkspaceFor(batch);
-                    network.ForwardInto(ws, x, batch, training: true);
+                    float[] trainingOutput = network.ForwardInto(ws, x, batch, training: true).ToArray();
                     foreach (Parameter p in network.Parameters) p.ZeroGradient();
                     outputGradient.CopyTo(ws.GradientA, 0); // ∂C/∂(the last Dense layer's output)
                     float[] inputGradient = network.Backpropagate(ws, x, network.Layers.Count - 2, batch, wantInputGradient: true).ToArray();
-                    results.Add((threads, fused, network.Parameters.SelectMany(p => p.Gradient.ToArray()).Concat(inputGradient)
+                    float[] predictions = new float[batch * 3];
+                    network.PredictBatch(x, predictions, batch); // an inference workspace: no buffer for the fused ReLU
+                    results.Add((threads, fused, network.Parameters.SelectMany(p => p.Gradient.ToArray()).Concat(inputGradient).Concat(trainingOutput).Concat(predictions)
                         .Select(BitConverter.SingleToInt32Bits).ToArray()));
                 }
             }
@@ -297,6 +304,7 @@ public sealed class ConvolutionTests : IDisposable
         finally
         {
             ComputeOptions.ThreadCount = saved;
+            WinogradKernels.Wide = savedWide;
         }
         results[0].Bits.Count(b => b != 0).Should().BeGreaterThan(results[0].Bits.Length / 4, "the gradients are not mostly zero");
         foreach (var r in results.Skip(1)) r.Bits.Should().Equal(results[0].Bits, $"{r.Threads} thread(s), fused {r.Fused}");

@@ -1,0 +1,49 @@
+namespace NeuralDescent.Layers;
+
+/// <summary>
+/// A parameter-free pooling layer that a layer fused with the ReLU before it (<see cref="IFusesPooling"/>) can take into
+/// its own passes: backward sample by sample, while each sample is in cache, and, for 2 × 2 max windows, forward too,
+/// instead of separate passes over the whole batch.
+/// </summary>
+internal interface IFusablePooling : ILayer
+{
+    /// <summary>Floats of one sample entering (<c>Input</c>) and leaving (<c>Output</c>) this layer.</summary>
+    (int Input, int Output) SampleSizes { get; }
+
+    /// <summary>Whether the windows are 2 × 2 maxima at stride 2, the forward pass a layer may fuse.</summary>
+    bool IsMaxPool2x2 { get; }
+
+    /// <summary>
+    /// For one sample: this layer's backward from <paramref name="outputGradient"/>, then ReLU's (the gradient times 0
+    /// where <paramref name="input"/>, the ReLU's output, is not positive), written into
+    /// <paramref name="reluInputGradient"/> with the same arithmetic as the two layers' own backward passes, so the
+    /// result is bitwise theirs. Called from several kernel threads at once.
+    /// </summary>
+    void BackwardThroughRelu(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Span<float> reluInputGradient);
+}
+
+/// <summary>A layer fused with the ReLU after it that can also take in the pooling layer after that ReLU.</summary>
+internal interface IFusesPooling : IFusesActivation
+{
+    /// <summary>Whether this layer's fused <paramref name="activation"/> is a ReLU, so the pooling's backward can run inside this layer's.</summary>
+    bool CanFuseBackward(ILayer activation, IFusablePooling pooling);
+
+    /// <summary>Whether the pooling's forward pass can run inside this layer's too (bitwise as the pooling layer computes it).</summary>
+    bool CanFuseForward(ILayer activation, IFusablePooling pooling);
+
+    /// <summary>
+    /// This layer's forward pass, the ReLU and the pooling in one: the ReLU's output goes into
+    /// <paramref name="activationOutput"/> (unless it is empty: outside training nothing reads it) and the pooled
+    /// output into <paramref name="pooledOutput"/>.
+    /// </summary>
+    void ForwardFusedThrough(IFusablePooling pooling, ReadOnlySpan<float> input, Span<float> activationOutput, Span<float> pooledOutput, int batchSize);
+
+    /// <summary>
+    /// The backward passes of <paramref name="pooling"/>, of the fused ReLU and of this layer in one: <paramref name="poolingGradient"/>
+    /// is ∂C/∂(pooled output), <paramref name="activationOutput"/> the ReLU's output (the pooling's input); each sample's
+    /// ∂C/∂(this layer's output) comes from <see cref="IFusablePooling.BackwardThroughRelu"/> and goes straight into
+    /// this layer's backward.
+    /// </summary>
+    void BackwardFusedThrough(IFusablePooling pooling, ReadOnlySpan<float> input, ReadOnlySpan<float> activationOutput, ReadOnlySpan<float> poolingGradient,
+        Span<float> inputGradient, int batchSize);
+}
