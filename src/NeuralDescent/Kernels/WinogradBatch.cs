@@ -49,7 +49,7 @@ internal sealed unsafe class WinogradBatch : IParallelJob
         int parts = Math.Min(WorkerPool.AvailableThreads, batch);
         GrowEach(ref _even, parts, c * g.Plane);
         GrowEach(ref _odd, parts, c * g.Plane);
-        GrowEach(ref _line, parts, 2 * g.Half);
+        GrowEach(ref _line, parts, 8);
         GrowEach(ref _v, parts, 16 * g.VStride);
         GrowEach(ref _m, parts, 16 * g.MStride(outChannels));
         if (g.KPadded != c)
