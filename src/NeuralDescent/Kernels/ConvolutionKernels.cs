@@ -102,19 +102,37 @@ internal static class ConvolutionKernels
                 int c = j / (k * k), ky = j / k % k, kx = j % k;
                 float* plane = pdx + (long)c * h * w;
                 (int first, int last) = InsideColumns(g, kx);
+                if (s == 1 && first < last)
+                {
+                    // The output rows whose input row iy = oy + ky − pad lies inside, each a run of last − first values.
+                    int oy0 = Math.Max(0, pad - ky), oy1 = Math.Min(oh, h + pad - ky), n = last - first;
+                    float* from = line + (long)oy0 * ow + first, to = plane + (long)(oy0 + ky - pad) * w + first + kx - pad;
+                    for (int oy = oy0; oy < oy1; oy++, from += ow, to += w)
+                    {
+                        int i = 0;
+                        if (Vector512.IsHardwareAccelerated)
+                        {
+                            for (; i <= n - 16; i += 16) Vector512.Store(Vector512.Load(to + i) + Vector512.Load(from + i), to + i);
+                        }
+                        if (Vector256.IsHardwareAccelerated)
+                        {
+                            for (; i <= n - 8; i += 8) Vector256.Store(Vector256.Load(to + i) + Vector256.Load(from + i), to + i);
+                        }
+                        if (Vector128.IsHardwareAccelerated)
+                        {
+                            for (; i <= n - 4; i += 4) Vector128.Store(Vector128.Load(to + i) + Vector128.Load(from + i), to + i);
+                        }
+                        for (; i < n; i++) to[i] += from[i];
+                    }
+                    line += (long)oh * ow;
+                    continue;
+                }
                 for (int oy = 0; oy < oh; oy++, line += ow)
                 {
                     int iy = oy * s + ky - pad;
                     if ((uint)iy >= (uint)h || first >= last) continue;
                     float* dst = plane + (long)iy * w + first * s + kx - pad;
-                    if (s == 1)
-                    {
-                        AddTo(line + first, dst, last - first);
-                    }
-                    else
-                    {
-                        for (int ox = first; ox < last; ox++, dst += s) *dst += line[ox];
-                    }
+                    for (int ox = first; ox < last; ox++, dst += s) *dst += line[ox];
                 }
             }
         }
@@ -266,22 +284,6 @@ internal static class ConvolutionKernels
             for (; i <= n - 4; i += 4) Vector128.Store(Vector128.Load(src + i), dst + i);
         }
         for (; i < n; i++) dst[i] = src[i];
-    }
-
-    /// <summary>dst[0..n) += src[0..n).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void AddTo(float* src, float* dst, int n)
-    {
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            for (; i <= n - 8; i += 8) Vector256.Store(Vector256.Load(dst + i) + Vector256.Load(src + i), dst + i);
-        }
-        else if (Vector128.IsHardwareAccelerated)
-        {
-            for (; i <= n - 4; i += 4) Vector128.Store(Vector128.Load(dst + i) + Vector128.Load(src + i), dst + i);
-        }
-        for (; i < n; i++) dst[i] += src[i];
     }
 
     /// <summary>y[c, ·] += b[c] for each of the rows of a rows × width matrix, then max(·, 0) when <paramref name="relu"/>.</summary>

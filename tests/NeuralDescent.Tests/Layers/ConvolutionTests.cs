@@ -95,6 +95,31 @@ public sealed class ConvolutionTests : IDisposable
     }
 
     [Theory]
+    [InlineData(32, 3, 1, 0, 26, 26)] // W4's second convolution: rows of 24, one vector of 16 and one of 8
+    [InlineData(5, 3, 1, 1, 6, 11)]   // padding: runs shorter than the row at the edges
+    [InlineData(3, 5, 1, 2, 30, 29)]  // runs of 25 to 29 values
+    [InlineData(4, 3, 2, 1, 9, 7)]    // stride 2: value by value
+    [InlineData(2, 3, 1, 2, 2, 3)]    // padding 2 on a 2 × 3 input: rows with nothing inside
+    public void Col2ImAdd_AddsEachColumnEntryToItsInputPosition_InRowOrder(int channels, int kernel, int stride, int padding, int height, int width)
+    {
+        var g = new WindowGeometry(channels, height, width, kernel, stride, padding);
+        float[] col = Rand.Floats(g.PatchSize * g.OutputPlane, 31);
+        var expected = new float[channels * height * width];
+        for (int j = 0; j < g.PatchSize; j++)
+        for (int oy = 0; oy < g.OutputHeight; oy++)
+        for (int ox = 0; ox < g.OutputWidth; ox++)
+        {
+            int c = j / (kernel * kernel), iy = oy * stride + j / kernel % kernel - padding, ix = ox * stride + j % kernel - padding;
+            if (iy >= 0 && iy < height && ix >= 0 && ix < width) expected[(c * height + iy) * width + ix] += col[j * g.OutputPlane + oy * g.OutputWidth + ox];
+        }
+        float[] actual = new float[expected.Length];
+        int half = g.PatchSize / 2;
+        ConvolutionKernels.Col2ImAdd(g, col, actual, 0, half); // in two blocks of rows, as the backward pass folds them
+        ConvolutionKernels.Col2ImAdd(g, col.AsSpan(half * g.OutputPlane), actual, half, g.PatchSize - half);
+        actual.Select(BitConverter.SingleToInt32Bits).Should().Equal(expected.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Theory]
     [InlineData(32, 64, 26, 26, 0)] // W4's second convolution: twelve tiles per row, one group of eight and one of four
     [InlineData(5, 7, 9, 37, 1)]    // nineteen tiles per row: two groups of eight, then four, the last row clipped
     public void WinogradTransforms_EightOrFourTilesPerVector_GiveTheSameBits(int inChannels, int outChannels, int height, int width, int padding)
