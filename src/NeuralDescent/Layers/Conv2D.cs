@@ -93,7 +93,8 @@ public sealed class Conv2D : IFusesPooling
     /// <see cref="WinogradMinChannels"/> input channels) rather than im2col and one matrix product.</summary>
     internal bool UsesWinograd => KernelSize == 3 && Stride == 1 && InputChannels >= WinogradMinChannels && !ForceIm2Col;
 
-    /// <summary>Keeps this layer on the im2col path (tests compare the two algorithms).</summary>
+    /// <summary>Keeps this layer on the im2col path (benchmarks compare the two algorithms); set it before the layer joins a
+    /// network, which decides what to fuse when it is built.</summary>
     internal bool ForceIm2Col { get; set; }
 
     /// <summary>The initializer given at construction, or null for the default.</summary>
