@@ -1,5 +1,6 @@
-using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using NeuralDescent.Costs;
 using NeuralDescent.Data;
 using NeuralDescent.Layers;
@@ -365,11 +366,13 @@ public sealed class Network
             if (ws.SharesInput(i)) continue; // its output buffer is the previous one, which holds the values already
             if (i + 2 < _layers.Length && _forwardThrough[i + 2])
             {
-                // The layer, its ReLU and the pooling after it in one pass; the ReLU's output is kept for the backward pass
-                // only (an inference workspace has no buffer for it).
-                Span<float> rectified = ws.Inference ? Span<float>.Empty : ws.Activations[i + 1].AsSpan(0, batchSize * _widths[i + 2]);
+                // The layer, its ReLU and the pooling after it in one pass. The ReLU's output is not stored: its buffer
+                // holds one code per pooling window instead, all the backward pass needs (an inference workspace has
+                // no buffer for it, and keeps no codes).
+                Span<byte> codes = ws.Inference ? Span<byte>.Empty
+                    : MemoryMarshal.AsBytes(ws.Activations[i + 1].AsSpan()).Slice(0, batchSize * _widths[i + 3]);
                 Span<float> pooled = ws.Activations[i + 2].AsSpan(0, batchSize * _widths[i + 3]);
-                ((IFusesPooling)_layers[i]).ForwardFusedThrough((IFusablePooling)_layers[i + 2], current, rectified, pooled, batchSize);
+                ((IFusesPooling)_layers[i]).ForwardFusedThrough((IFusablePooling)_layers[i + 2], current, codes, pooled, batchSize);
                 current = pooled;
                 i += 2;
                 continue;
@@ -435,13 +438,19 @@ public sealed class Network
             ReadOnlySpan<float> outputGradient = current.AsSpan(0, batchSize * _widths[i + 1]);
             if (_backwardThrough[i])
             {
-                // Layer i (pooling), the ReLU before it and the layer fused with that ReLU go back in one call, sample by sample.
-                ReadOnlySpan<float> reluOutput = ws.Activations[i - 1].AsSpan(0, batchSize * _widths[i]);
+                // Layer i (pooling), the ReLU before it and the layer fused with that ReLU go back in one call, sample by
+                // sample, from the ReLU's output or, when the pooling ran inside the forward pass, from its window codes.
+                float[] reluBuffer = ws.Activations[i - 1];
+                bool codes = _forwardThrough[i];
                 i -= 2;
                 ReadOnlySpan<float> fusedInput = i == 0 ? inputs : ws.Activations[i - 1].AsSpan(0, batchSize * _widths[i]);
                 Span<float> fusedInputGradient = i == 0 && !wantInputGradient ? Span<float>.Empty : next.AsSpan(0, batchSize * _widths[i]);
-                ((IFusesPooling)_layers[i]).BackwardFusedThrough((IFusablePooling)_layers[i + 2], fusedInput, reluOutput, outputGradient,
-                    fusedInputGradient, batchSize);
+                var fused = (IFusesPooling)_layers[i];
+                var pooling = (IFusablePooling)_layers[i + 2];
+                if (codes)
+                    fused.BackwardFusedThroughCodes(pooling, fusedInput, MemoryMarshal.AsBytes(reluBuffer.AsSpan()).Slice(0, batchSize * _widths[i + 3]), outputGradient, fusedInputGradient, batchSize);
+                else
+                    fused.BackwardFusedThrough(pooling, fusedInput, reluBuffer.AsSpan(0, batchSize * _widths[i + 2]), outputGradient, fusedInputGradient, batchSize);
                 (current, next) = (next, current);
                 continue;
             }

@@ -41,6 +41,7 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
     private bool _relu;
     private float* _x, _w, _bias, _y, _dy, _dx, _reluY;
     private Layers.IFusablePooling? _pooling;
+    private byte* _codes;
     private int _pooledSize;
 
     /// <summary>y = W ⋆ x + b (then max(·, 0) when <paramref name="relu"/>) for <paramref name="batch"/> samples.</summary>
@@ -78,9 +79,10 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Backward(in WindowGeometry g, int outChannels, int batch, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> outputGradient,
         ReadOnlySpan<float> reluOutput, Span<float> weightGradient, bool weightGradientIsZero, Span<float> biasGradient, Span<float> inputGradient,
-        Layers.IFusablePooling? pooling = null)
+        Layers.IFusablePooling? pooling = null, ReadOnlySpan<byte> windowCodes = default)
     {
-        if (pooling is not null && reluOutput.IsEmpty) throw new ArgumentException("A pooling layer after the ReLU needs the ReLU's output.", nameof(reluOutput));
+        if (pooling is not null && reluOutput.IsEmpty && windowCodes.IsEmpty)
+            throw new ArgumentException("A pooling layer after the ReLU needs the ReLU's output or its window codes.", nameof(reluOutput));
         int chunks = (batch + ChunkSamples - 1) / ChunkSamples;
         int parts = Math.Min(WorkerPool.AvailableThreads, chunks);
         int patch = g.PatchSize * g.OutputPlane, kBlock = MatrixKernels.KBlock(outChannels, g.OutputPlane);
@@ -95,11 +97,13 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
             Grow(ref _columns, parts, patch);
         }
         if (!inputGradient.IsEmpty) Grow(ref _columnGradients, parts, Math.Min(FoldRows, g.PatchSize) * g.OutputPlane);
-        if (!reluOutput.IsEmpty) Grow(ref _maskedGradients, parts, outChannels * g.OutputPlane);
+        if (!reluOutput.IsEmpty || !windowCodes.IsEmpty) Grow(ref _maskedGradients, parts, outChannels * g.OutputPlane);
         Grow(ref _weightPartials, chunks, outChannels * g.PatchSize);
         Grow(ref _biasPartials, chunks, outChannels);
+        fixed (byte* pcodes = windowCodes)
         fixed (float* px = x, pw = w, pdy = outputGradient, pdx = inputGradient, pr = reluOutput)
         {
+            _codes = windowCodes.IsEmpty ? null : pcodes;
             (_backward, _g, _outChannels, _batch, _chunks) = (true, g, outChannels, batch, chunks);
             _x = px;
             _w = pw;
@@ -115,6 +119,7 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
             finally
             {
                 _x = _w = _dy = _dx = _reluY = null;
+                _codes = null;
                 _pooling = null;
             }
         }
@@ -161,7 +166,15 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
             for (int s = first; s < end; s++)
             {
                 ReadOnlySpan<float> dy;
-                if (_pooling is not null)
+                if (_pooling is not null && _codes != null)
+                {
+                    // The same from the window codes the fused forward pass kept.
+                    Span<float> masked = _maskedGradients[part].AsSpan(0, outSize);
+                    _pooling.BackwardFromWindowCodes(new ReadOnlySpan<byte>(_codes + (long)s * _pooledSize, _pooledSize),
+                        new ReadOnlySpan<float>(_dy + (long)s * _pooledSize, _pooledSize), masked);
+                    dy = masked;
+                }
+                else if (_pooling is not null)
                 {
                     // The pooling after the ReLU, then ReLU's backward, for this sample alone: the gradient stays in cache.
                     Span<float> masked = _maskedGradients[part].AsSpan(0, outSize);

@@ -511,6 +511,83 @@ internal static class ConvolutionKernels
         }
     }
 
+    /// <summary>
+    /// Bit 2 of a 2 × 2 max window's code, set when the value taken is positive. A window code (one byte) records what the
+    /// backward pass of max pooling after a ReLU needs from the forward pass: bits 0–1 the value that takes the
+    /// gradient, the first maximum in row-major order (0 top left, 1 top right, 2 bottom left, 3 bottom right; 3 also
+    /// when no value equals the maximum, a NaN), as <see cref="MaxPoolBackward"/> picks it, and this bit for ReLU's mask.
+    /// </summary>
+    internal const int PositiveBit = 4;
+
+    /// <summary>Documents <see cref="PositiveBit"/>: the code of a window (a, b / c, d), as the Winograd output transform writes it.</summary>
+    internal static byte WindowCode(float a, float b, float c, float d)
+    {
+        float max = MathF.Max(MathF.Max(a, c), MathF.Max(b, d));
+        (int index, float taken) = a == max ? (0, a) : b == max ? (1, b) : c == max ? (2, c) : (3, d);
+        return (byte)(index | (taken > 0f ? PositiveBit : 0));
+    }
+
+    /// <summary>
+    /// 2 × 2 max pooling's backward followed by ReLU's for one sample, from the window codes the forward pass kept
+    /// instead of the ReLU's output: each window's gradient goes to the value its code names, times 0 unless that value
+    /// was positive, and +0 elsewhere; bitwise what <see cref="MaxPoolBackward"/> with the mask writes. Even sides only.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void MaxPool2x2BackwardFromCodes(in WindowGeometry g, ReadOnlySpan<byte> codes, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        int w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth;
+        if (g.Kernel != 2 || g.Stride != 2 || g.Height != 2 * oh || w != 2 * ow)
+            throw new ArgumentException("MaxPool2x2BackwardFromCodes: 2 × 2 windows at stride 2 over even sides only.");
+        if (codes.Length < g.Channels * g.OutputPlane || dy.Length < g.Channels * g.OutputPlane || dx.Length < g.Channels * g.InputPlane)
+            throw new ArgumentException("MaxPool2x2BackwardFromCodes: a span is too short.");
+        Vector256<int> duplicate4 = Vector256.Create(0, 0, 1, 1, 2, 2, 3, 3), top4 = Vector256.Create(0, 1, 0, 1, 0, 1, 0, 1), bottom4 = top4 + Vector256.Create(2);
+        Vector128<int> top2 = Vector128.Create(0, 1, 0, 1), bottom2 = Vector128.Create(2, 3, 2, 3);
+        bool avx2 = Avx2.IsSupported, vector = Vector128.IsHardwareAccelerated;
+        fixed (byte* pc = codes)
+        fixed (float* pdy = dy, pdx = dx)
+        {
+            for (int c = 0; c < g.Channels; c++)
+            {
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    byte* code = pc + (long)c * g.OutputPlane + oy * ow;
+                    float* gradients = pdy + (long)c * g.OutputPlane + oy * ow;
+                    float* dTop = pdx + (long)c * g.InputPlane + 2 * oy * w, dBottom = dTop + w;
+                    int ox = 0;
+                    for (; avx2 && ox + 4 <= ow; ox += 4)
+                    {
+                        Vector256<int> k = Vector256.Shuffle(Avx2.ConvertToVector256Int32(Vector128.CreateScalar(*(uint*)(code + ox)).AsByte()), duplicate4);
+                        Vector256<float> gradient = Vector256.Shuffle(Vector256.Create(Vector128.Load(gradients + ox), Vector128<float>.Zero), duplicate4);
+                        Vector256<float> value = Vector256.ConditionalSelect(Vector256.Equals(k & Vector256.Create(PositiveBit), Vector256.Create(PositiveBit)).AsSingle(),
+                            gradient, gradient * Vector256<float>.Zero);
+                        Vector256<int> index = k & Vector256.Create(3);
+                        (value & Vector256.Equals(index, top4).AsSingle()).Store(dTop + 2 * ox);
+                        (value & Vector256.Equals(index, bottom4).AsSingle()).Store(dBottom + 2 * ox);
+                    }
+                    for (; vector && ox + 2 <= ow; ox += 2)
+                    {
+                        Vector128<int> k = Vector128.Create((int)code[ox], code[ox], code[ox + 1], code[ox + 1]);
+                        Vector128<float> gradient = Vector128.Create(gradients[ox], gradients[ox], gradients[ox + 1], gradients[ox + 1]);
+                        Vector128<float> value = Vector128.ConditionalSelect(Vector128.Equals(k & Vector128.Create(PositiveBit), Vector128.Create(PositiveBit)).AsSingle(),
+                            gradient, gradient * Vector128<float>.Zero);
+                        Vector128<int> index = k & Vector128.Create(3);
+                        (value & Vector128.Equals(index, top2).AsSingle()).Store(dTop + 2 * ox);
+                        (value & Vector128.Equals(index, bottom2).AsSingle()).Store(dBottom + 2 * ox);
+                    }
+                    for (; ox < ow; ox++)
+                    {
+                        int k = code[ox], index = k & 3;
+                        float gradient = gradients[ox], value = (k & PositiveBit) != 0 ? gradient : 0f * gradient;
+                        dTop[2 * ox] = index == 0 ? value : 0f;
+                        dTop[2 * ox + 1] = index == 1 ? value : 0f;
+                        dBottom[2 * ox] = index == 2 ? value : 0f;
+                        dBottom[2 * ox + 1] = index == 3 ? value : 0f;
+                    }
+                }
+            }
+        }
+    }
+
     /// <summary>Average pooling of one sample: y = (1/k²) Σ over the k × k window.</summary>
     public static void AvgPool(in WindowGeometry g, ReadOnlySpan<float> x, Span<float> y)
     {

@@ -25,15 +25,18 @@ internal sealed unsafe class WinogradBatch : IParallelJob
     private int _outChannels, _batch;
     private bool _relu;
     private float* _x, _bias, _y, _pooled;
+    private byte* _codes;
 
     /// <summary>
     /// y = W ⋆ x + b (then max(·, 0) when <paramref name="relu"/>) for <paramref name="batch"/> samples. With
     /// <paramref name="pooled"/>, also the 2 × 2 stride-2 max pooling of y (each output tile is one window), and y
-    /// may then be empty (not written). The output sides must be even to pool.
+    /// may then be empty (not written), and with <paramref name="codes"/> each window's code
+    /// (<see cref="ConvolutionKernels.PositiveBit"/>). The output sides must be even to pool.
     /// </summary>
     public void Forward(in WinogradGeometry g, int outChannels, int batch, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, bool relu,
-        Span<float> pooled = default)
+        Span<float> pooled = default, Span<byte> codes = default)
     {
+        if (!codes.IsEmpty && pooled.IsEmpty) throw new ArgumentException("Winograd forward: window codes come with pooling.", nameof(codes));
         if (!pooled.IsEmpty && (g.OutputHeight % 2 != 0 || g.OutputWidth % 2 != 0))
             throw new ArgumentException($"Winograd pooling needs even output sides, not {g.OutputHeight}×{g.OutputWidth}.", nameof(pooled));
         if (pooled.IsEmpty && y.IsEmpty) throw new ArgumentException("Winograd forward: no output to write.", nameof(y));
@@ -57,8 +60,10 @@ internal sealed unsafe class WinogradBatch : IParallelJob
             // The products read K rounded up to 4: the padding rows of V must be zero, whatever a layout used before.
             for (int i = 0; i < parts; i++) Array.Clear(_v[i]);
         }
+        fixed (byte* pcodes = codes)
         fixed (float* px = x, pb = bias, py = y, pp = pooled)
         {
+            _codes = codes.IsEmpty ? null : pcodes;
             (_g, _outChannels, _batch, _relu) = (g, outChannels, batch, relu);
             _x = px;
             _bias = pb;
@@ -71,6 +76,7 @@ internal sealed unsafe class WinogradBatch : IParallelJob
             finally
             {
                 _x = _bias = _y = _pooled = null;
+                _codes = null;
             }
         }
     }
@@ -87,7 +93,7 @@ internal sealed unsafe class WinogradBatch : IParallelJob
             for (int s = s0; s < s1; s++)
             {
                 Convolve(g, o, _x + (long)s * inSize, u, _bias, _relu, _y == null ? null : _y + (long)s * outSize,
-                    _pooled == null ? null : _pooled + (long)s * outSize / 4, even, odd, line, v, m);
+                    _pooled == null ? null : _pooled + (long)s * outSize / 4, _codes == null ? null : _codes + (long)s * outSize / 4, even, odd, line, v, m);
             }
         }
     }
@@ -97,7 +103,7 @@ internal sealed unsafe class WinogradBatch : IParallelJob
     /// y and/or its 2 × 2 max pooling <paramref name="pooled"/> (either may be null).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Convolve(in WinogradGeometry g, int outChannels, float* x, float* packedU, float* bias, bool relu, float* y, float* pooled,
+    private static void Convolve(in WinogradGeometry g, int outChannels, float* x, float* packedU, float* bias, bool relu, float* y, float* pooled, byte* codes,
         float* even, float* odd, float* line, float* v, float* m)
     {
         int c = g.Channels, plane = g.Plane, outPlane = g.OutputHeight * g.OutputWidth;
@@ -122,7 +128,8 @@ internal sealed unsafe class WinogradBatch : IParallelJob
             for (int oc = 0; oc < outChannels; oc++)
             {
                 WinogradKernels.OutputTransform(m + (long)oc * ldm, mXi, ty0, ty1, g.TilesX, g.RowTiles, y == null ? null : y + (long)oc * outPlane,
-                    g.OutputHeight, g.OutputWidth, bias == null ? 0f : bias[oc], relu, pooled == null ? null : pooled + (long)oc * outPlane / 4);
+                    g.OutputHeight, g.OutputWidth, bias == null ? 0f : bias[oc], relu, pooled == null ? null : pooled + (long)oc * outPlane / 4,
+                    codes == null ? null : codes + (long)oc * outPlane / 4);
             }
         }
     }

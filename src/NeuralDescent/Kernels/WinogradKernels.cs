@@ -320,11 +320,12 @@ internal static unsafe class WinogradKernels
     /// <paramref name="outputHeight"/> × <paramref name="outputWidth"/> plane <paramref name="y"/> (tiles past its edge clipped).
     /// <paramref name="m"/> points at this channel's row of ξ = 0. With <paramref name="pooled"/> (even output sides), each
     /// tile's maximum max(max(y00, y10), max(y01, y11)), as <see cref="ConvolutionKernels.MaxPool"/> takes a 2 × 2 window,
-    /// goes to <c>pooled[ty·tilesX + tx]</c>; <paramref name="y"/> may then be null.
+    /// goes to <c>pooled[ty·tilesX + tx]</c>; <paramref name="y"/> may then be null. With <paramref name="codes"/> too, each
+    /// window's code (<see cref="ConvolutionKernels.WindowCode"/>) goes to <c>codes[ty·tilesX + tx]</c>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void OutputTransform(float* m, long xiStride, int ty0, int ty1, int tilesX, int rowTiles, float* y, int outputHeight, int outputWidth, float bias, bool relu,
-        float* pooled = null)
+        float* pooled = null, byte* codes = null)
     {
         float* tail = stackalloc float[16];
         bool wide = Wide;
@@ -334,16 +335,17 @@ internal static unsafe class WinogradKernels
             int row = 2 * ty;
             float* top = y == null ? null : y + (long)row * outputWidth, bottom = top != null && row + 1 < outputHeight ? top + outputWidth : null;
             float* pool = pooled == null ? null : pooled + (long)ty * tilesX;
+            byte* code = codes == null ? null : codes + (long)ty * tilesX;
             int tx = 0;
             for (; wide && tx < tilesX && tx + 8 <= rowTiles; tx += 8)
             {
                 OutputTiles8(src + tx, xiStride, top == null ? null : top + 2 * tx, bottom == null ? null : bottom + 2 * tx, Math.Min(16, outputWidth - 2 * tx), bias, relu, tail,
-                    pool == null ? null : pool + tx, Math.Min(8, tilesX - tx));
+                    pool == null ? null : pool + tx, code == null ? null : code + tx, Math.Min(8, tilesX - tx));
             }
             for (; tx < tilesX; tx += 4)
             {
                 OutputTiles4(src + tx, xiStride, top == null ? null : top + 2 * tx, bottom == null ? null : bottom + 2 * tx, Math.Min(8, outputWidth - 2 * tx), bias, relu, tail,
-                    pool == null ? null : pool + tx, Math.Min(4, tilesX - tx));
+                    pool == null ? null : pool + tx, code == null ? null : code + tx, Math.Min(4, tilesX - tx));
             }
         }
     }
@@ -366,7 +368,7 @@ internal static unsafe class WinogradKernels
     /// s1 = m1 − m2 − m3 (rows a of M), then along the rows, plus the bias; rows 2ty and 2ty + 1 (bottom null past the edge).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OutputTiles4(float* p, long xiStride, float* top, float* bottom, int valid, float bias, bool relu, float* tail, float* pool, int tiles)
+    private static void OutputTiles4(float* p, long xiStride, float* top, float* bottom, int valid, float bias, bool relu, float* tail, float* pool, byte* code, int tiles)
     {
         Vector128<float> b = Vector128.Create(bias);
         Vector128<float> m1b0 = Vector128.Load(p + 4 * xiStride), m2b0 = Vector128.Load(p + 8 * xiStride);
@@ -386,7 +388,21 @@ internal static unsafe class WinogradKernels
             y10 = Vector128.Max(y10, Vector128<float>.Zero);
             y11 = Vector128.Max(y11, Vector128<float>.Zero);
         }
-        if (pool != null) StoreTiles(pool, Vector128.Max(Vector128.Max(y00, y10), Vector128.Max(y01, y11)), tiles, tail);
+        if (pool != null)
+        {
+            Vector128<float> max = Vector128.Max(Vector128.Max(y00, y10), Vector128.Max(y01, y11));
+            StoreTiles(pool, max, tiles, tail);
+            if (code != null)
+            {
+                // The first maximum in row-major order (the last value when none equals it: a NaN), and whether it is positive.
+                Vector128<int> isA = Vector128.Equals(y00, max).AsInt32(), isB = Vector128.Equals(y01, max).AsInt32(), isC = Vector128.Equals(y10, max).AsInt32();
+                Vector128<int> index = Vector128.ConditionalSelect(isA, Vector128<int>.Zero,
+                    Vector128.ConditionalSelect(isB, Vector128<int>.One, Vector128.ConditionalSelect(isC, Vector128.Create(2), Vector128.Create(3))));
+                Vector128<float> taken = Vector128.ConditionalSelect(isA.AsSingle(), y00, Vector128.ConditionalSelect(isB.AsSingle(), y01, Vector128.ConditionalSelect(isC.AsSingle(), y10, y11)));
+                Vector128<int> value = index | (Vector128.GreaterThan(taken, Vector128<float>.Zero).AsInt32() & Vector128.Create(ConvolutionKernels.PositiveBit));
+                StoreCodes(code, Vector128.Narrow(Vector128.Narrow(value, value), Vector128<short>.Zero).AsUInt32().ToScalar(), tiles);
+            }
+        }
         if (top == null) return;
         StoreRow(top, y00, y01, valid, tail);
         if (bottom != null) StoreRow(bottom, y10, y11, valid, tail);
@@ -394,7 +410,7 @@ internal static unsafe class WinogradKernels
 
     /// <summary><see cref="OutputTiles4"/> for eight tiles in <see cref="Vector256{T}"/> lanes (AVX), same arithmetic per lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OutputTiles8(float* p, long xiStride, float* top, float* bottom, int valid, float bias, bool relu, float* tail, float* pool, int tiles)
+    private static void OutputTiles8(float* p, long xiStride, float* top, float* bottom, int valid, float bias, bool relu, float* tail, float* pool, byte* code, int tiles)
     {
         Vector256<float> b = Vector256.Create(bias);
         Vector256<float> m1b0 = Vector256.Load(p + 4 * xiStride), m2b0 = Vector256.Load(p + 8 * xiStride);
@@ -414,10 +430,41 @@ internal static unsafe class WinogradKernels
             y10 = Vector256.Max(y10, Vector256<float>.Zero);
             y11 = Vector256.Max(y11, Vector256<float>.Zero);
         }
-        if (pool != null) StoreTiles(pool, Vector256.Max(Vector256.Max(y00, y10), Vector256.Max(y01, y11)), tiles, tail);
+        if (pool != null)
+        {
+            Vector256<float> max = Vector256.Max(Vector256.Max(y00, y10), Vector256.Max(y01, y11));
+            StoreTiles(pool, max, tiles, tail);
+            if (code != null)
+            {
+                Vector256<int> isA = Vector256.Equals(y00, max).AsInt32(), isB = Vector256.Equals(y01, max).AsInt32(), isC = Vector256.Equals(y10, max).AsInt32();
+                Vector256<int> index = Vector256.ConditionalSelect(isA, Vector256<int>.Zero,
+                    Vector256.ConditionalSelect(isB, Vector256<int>.One, Vector256.ConditionalSelect(isC, Vector256.Create(2), Vector256.Create(3))));
+                Vector256<float> taken = Vector256.ConditionalSelect(isA.AsSingle(), y00, Vector256.ConditionalSelect(isB.AsSingle(), y01, Vector256.ConditionalSelect(isC.AsSingle(), y10, y11)));
+                Vector256<int> value = index | (Vector256.GreaterThan(taken, Vector256<float>.Zero).AsInt32() & Vector256.Create(ConvolutionKernels.PositiveBit));
+                Vector128<short> shorts = Vector128.Narrow(value.GetLower(), value.GetUpper());
+                StoreCodes(code, Vector128.Narrow(shorts, shorts).AsUInt64().ToScalar(), tiles);
+            }
+        }
         if (top == null) return;
         StoreRow(top, y00, y01, valid, tail);
         if (bottom != null) StoreRow(bottom, y10, y11, valid, tail);
+    }
+
+    /// <summary>The first <paramref name="tiles"/> bytes of <paramref name="codes"/> (little-endian: tile 0 in the low byte).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreCodes(byte* dst, ulong codes, int tiles)
+    {
+        if (tiles == 8)
+        {
+            *(ulong*)dst = codes;
+            return;
+        }
+        if (tiles == 4)
+        {
+            *(uint*)dst = (uint)codes;
+            return;
+        }
+        for (int i = 0; i < tiles; i++, codes >>= 8) dst[i] = (byte)codes;
     }
 
     /// <summary>One value per tile, the first <paramref name="tiles"/> lanes of <paramref name="value"/> stored.</summary>

@@ -22,7 +22,8 @@ namespace NeuralDescent.Layers;
 /// <para>In a network, a ReLU after the convolution runs inside it (in the store of the forward pass, and per sample in
 /// the backward pass), and so does a pooling layer after that ReLU: backward, each sample's ∂C/∂y is formed from the
 /// pooling's gradient while it is in cache; forward, a Winograd convolution followed by 2 × 2 max pooling pools each
-/// output tile (one window) in its output transform, and outside training does not store the unpooled output. Both
+/// output tile (one window) in its output transform and does not store the unpooled output: training keeps one byte
+/// per window instead (which value is the maximum, and whether it is positive), all the backward pass needs. Both
 /// give bitwise what the layers one by one give.</para>
 /// <para>Initialization: fanIn = C·k·k, fanOut = O·k·k; by default the next layer's preference (He before ReLU), else Glorot uniform.</para>
 /// </remarks>
@@ -200,23 +201,41 @@ public sealed class Conv2D : IFusesPooling
         => activation is ActivationLayer { Kind: ActivationKind.ReLU } && pooling.IsMaxPool2x2 && UsesWinograd
             && _winogradGeometry.OutputHeight % 2 == 0 && _winogradGeometry.OutputWidth % 2 == 0;
 
-    void IFusesPooling.ForwardFusedThrough(IFusablePooling pooling, ReadOnlySpan<float> input, Span<float> activationOutput, Span<float> pooledOutput, int batchSize)
+    void IFusesPooling.ForwardFusedThrough(IFusablePooling pooling, ReadOnlySpan<float> input, Span<byte> windowCodes, Span<float> pooledOutput, int batchSize)
     {
         WindowGeometry g = Geometry();
         int inSize = g.Channels * g.InputPlane, outSize = OutputChannels * g.OutputPlane;
-        if (!UsesWinograd || !pooling.IsMaxPool2x2 || pooling.SampleSizes != (outSize, outSize / 4) || g.OutputHeight % 2 != 0 || g.OutputWidth % 2 != 0)
-            throw new ArgumentException($"{Name} cannot pool inside its forward pass for {pooling.Name}.", nameof(pooling));
+        CheckPoolingInside(pooling);
         LayerGuard.CheckBatch(this, input.Length, inSize, pooledOutput.Length, outSize / 4, batchSize);
-        if (!activationOutput.IsEmpty) LayerGuard.CheckBatch(this, input.Length, inSize, activationOutput.Length, outSize, batchSize);
+        if (!windowCodes.IsEmpty && windowCodes.Length < (long)batchSize * outSize / 4)
+            throw new ArgumentException($"{Name}: {windowCodes.Length} bytes of window codes, fewer than {batchSize}×{outSize / 4}.", nameof(windowCodes));
         WinogradBatch winograd = _winogradScratch.TryRent() ?? new WinogradBatch();
         try
         {
-            winograd.Forward(_winogradGeometry, OutputChannels, batchSize, input, _weights.Values, _biases.Values, activationOutput, relu: true, pooledOutput);
+            winograd.Forward(_winogradGeometry, OutputChannels, batchSize, input, _weights.Values, _biases.Values, default, relu: true, pooledOutput, windowCodes);
         }
         finally
         {
             _winogradScratch.Return(winograd);
         }
+    }
+
+    private void CheckPoolingInside(IFusablePooling pooling)
+    {
+        WindowGeometry g = Geometry();
+        int outSize = OutputChannels * g.OutputPlane;
+        if (!UsesWinograd || !pooling.IsMaxPool2x2 || pooling.SampleSizes != (outSize, outSize / 4) || g.OutputHeight % 2 != 0 || g.OutputWidth % 2 != 0)
+            throw new ArgumentException($"{Name} cannot pool inside its passes for {pooling.Name}.", nameof(pooling));
+    }
+
+    void IFusesPooling.BackwardFusedThroughCodes(IFusablePooling pooling, ReadOnlySpan<float> input, ReadOnlySpan<byte> windowCodes,
+        ReadOnlySpan<float> poolingGradient, Span<float> inputGradient, int batchSize)
+    {
+        CheckPoolingInside(pooling);
+        int pooled = pooling.SampleSizes.Output;
+        if (windowCodes.Length < (long)batchSize * pooled)
+            throw new ArgumentException($"{Name}: {windowCodes.Length} bytes of window codes, fewer than {batchSize}×{pooled}.", nameof(windowCodes));
+        BackwardCore(input, default, poolingGradient, inputGradient, batchSize, pooling, windowCodes);
     }
 
     /// <summary>The pooling after the ReLU, the ReLU and this layer go back one sample at a time inside this layer's backward pass.</summary>
@@ -233,7 +252,7 @@ public sealed class Conv2D : IFusesPooling
     }
 
     private void BackwardCore(ReadOnlySpan<float> input, ReadOnlySpan<float> reluOutput, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize,
-        IFusablePooling? pooling = null)
+        IFusablePooling? pooling = null, ReadOnlySpan<byte> windowCodes = default)
     {
         WindowGeometry g = Geometry();
         int inSize = g.Channels * g.InputPlane, outSize = OutputChannels * g.OutputPlane;
@@ -246,7 +265,7 @@ public sealed class Conv2D : IFusesPooling
         ConvolutionBatch scratch = _scratch.TryRent() ?? new ConvolutionBatch();
         try
         {
-            scratch.Backward(g, OutputChannels, batchSize, input, _weights.Values, outputGradient, reluOutput, weightGradient, weightsZero, biasGradient, inputGradient, pooling);
+            scratch.Backward(g, OutputChannels, batchSize, input, _weights.Values, outputGradient, reluOutput, weightGradient, weightsZero, biasGradient, inputGradient, pooling, windowCodes);
         }
         finally
         {

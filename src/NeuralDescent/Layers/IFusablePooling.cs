@@ -20,6 +20,12 @@ internal interface IFusablePooling : ILayer
     /// result is bitwise theirs. Called from several kernel threads at once.
     /// </summary>
     void BackwardThroughRelu(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Span<float> reluInputGradient);
+
+    /// <summary>
+    /// <see cref="BackwardThroughRelu"/> for 2 × 2 max windows from the one-byte window codes a fused forward pass kept
+    /// instead of the ReLU's output (<see cref="Kernels.ConvolutionKernels.PositiveBit"/>); bitwise the same result.
+    /// </summary>
+    void BackwardFromWindowCodes(ReadOnlySpan<byte> windowCodes, ReadOnlySpan<float> outputGradient, Span<float> reluInputGradient);
 }
 
 /// <summary>A layer fused with the ReLU after it that can also take in the pooling layer after that ReLU.</summary>
@@ -32,11 +38,11 @@ internal interface IFusesPooling : IFusesActivation
     bool CanFuseForward(ILayer activation, IFusablePooling pooling);
 
     /// <summary>
-    /// This layer's forward pass, the ReLU and the pooling in one: the ReLU's output goes into
-    /// <paramref name="activationOutput"/> (unless it is empty: outside training nothing reads it) and the pooled
-    /// output into <paramref name="pooledOutput"/>.
+    /// This layer's forward pass, the ReLU and 2 × 2 max pooling in one: the pooled output goes into
+    /// <paramref name="pooledOutput"/> and, unless <paramref name="windowCodes"/> is empty (outside training nothing reads
+    /// them), one code per window into it, which is all the backward pass needs (the ReLU's output is not stored).
     /// </summary>
-    void ForwardFusedThrough(IFusablePooling pooling, ReadOnlySpan<float> input, Span<float> activationOutput, Span<float> pooledOutput, int batchSize);
+    void ForwardFusedThrough(IFusablePooling pooling, ReadOnlySpan<float> input, Span<byte> windowCodes, Span<float> pooledOutput, int batchSize);
 
     /// <summary>
     /// The backward passes of <paramref name="pooling"/>, of the fused ReLU and of this layer in one: <paramref name="poolingGradient"/>
@@ -45,5 +51,9 @@ internal interface IFusesPooling : IFusesActivation
     /// this layer's backward.
     /// </summary>
     void BackwardFusedThrough(IFusablePooling pooling, ReadOnlySpan<float> input, ReadOnlySpan<float> activationOutput, ReadOnlySpan<float> poolingGradient,
+        Span<float> inputGradient, int batchSize);
+
+    /// <summary><see cref="BackwardFusedThrough"/> after <see cref="ForwardFusedThrough"/>: from the window codes it kept.</summary>
+    void BackwardFusedThroughCodes(IFusablePooling pooling, ReadOnlySpan<float> input, ReadOnlySpan<byte> windowCodes, ReadOnlySpan<float> poolingGradient,
         Span<float> inputGradient, int batchSize);
 }

@@ -107,6 +107,12 @@ public abstract class Pool2D : IFusablePooling
         ElementwiseKernels.LeakyReluBackward(input, reluInputGradient, reluInputGradient, 0f);
     }
 
+    void IFusablePooling.BackwardFromWindowCodes(ReadOnlySpan<byte> windowCodes, ReadOnlySpan<float> outputGradient, Span<float> reluInputGradient)
+    {
+        if (!((IFusablePooling)this).IsMaxPool2x2) throw new InvalidOperationException($"{Name} keeps no window codes: only 2 × 2 max pooling at stride 2 does.");
+        ConvolutionKernels.MaxPool2x2BackwardFromCodes(Geometry(), windowCodes, outputGradient, reluInputGradient);
+    }
+
     /// <summary>The spec: the type name with <c>kernel</c> and <c>stride</c>.</summary>
     /// <returns>The spec.</returns>
     public LayerSpec Describe() => new LayerSpec(GetType().Name).With("kernel", KernelSize).With("stride", Stride);

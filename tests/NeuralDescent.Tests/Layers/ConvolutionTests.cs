@@ -433,6 +433,35 @@ public class MaxPoolTieTests
     }
 
     [Theory]
+    [InlineData(4, 4)]
+    [InlineData(6, 10)]  // five windows per row: vectors of four and two, no tail
+    [InlineData(8, 30)]  // fifteen: four, four, four, two and a tail
+    public void MaxPool2x2BackwardFromWindowCodes_IsBitwiseTheBackwardWithTheReluMask(int height, int width)
+    {
+        const int channels = 3;
+        var g = new WindowGeometry(channels, height, width, 2, 2, 0);
+        int oh = height / 2, ow = width / 2;
+        var random = new NeuralDescent.Randomness.RandomGenerator(17);
+        // Values from {0, 0.5, 1} (ties, zeros: ReLU outputs), a few negative, −0, a NaN; gradients with a NaN and an infinity.
+        float[] x = Enumerable.Range(0, channels * height * width).Select(_ => random.NextInt32(3) * 0.5f).ToArray();
+        x[1] = -0.25f; x[2] = -0f; x[5] = float.NaN; x[width + 7] = -1f;
+        float[] dy = Enumerable.Range(0, channels * oh * ow).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        dy[3] = float.NaN; dy[4] = float.PositiveInfinity;
+        byte[] codes = new byte[channels * oh * ow];
+        for (int c = 0; c < channels; c++)
+        for (int oy = 0; oy < oh; oy++)
+        for (int ox = 0; ox < ow; ox++)
+        {
+            int o = (c * height + 2 * oy) * width + 2 * ox;
+            codes[(c * oh + oy) * ow + ox] = ConvolutionKernels.WindowCode(x[o], x[o + 1], x[o + width], x[o + width + 1]);
+        }
+        float[] expected = new float[x.Length], actual = Enumerable.Repeat(99f, x.Length).ToArray();
+        ConvolutionKernels.MaxPoolBackward(g, x, dy, expected, reluMask: true);
+        ConvolutionKernels.MaxPool2x2BackwardFromCodes(g, codes, dy, actual);
+        actual.Select(BitConverter.SingleToInt32Bits).Should().Equal(expected.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Theory]
     [InlineData(14)] // seven windows per row: a vector of four, then the tail
     [InlineData(30)] // fifteen: eight per vector where the hardware has the width, then four, then the tail
     public void MaxPool2x2Forward_IsTheWindowMaximum_WithSignedZerosAndNaN(int w)
