@@ -329,6 +329,17 @@ internal static unsafe class WinogradKernels
     {
         float* tail = stackalloc float[16];
         bool wide = Wide;
+        if (y == null && pooled != null && tilesX == rowTiles && wide && Vector512.IsHardwareAccelerated)
+        {
+            // Only pooled values (and codes) to write, and the group's tiles numbered without gaps, as its pooled output
+            // is: sixteen tiles per Vector512 across tile rows.
+            int count = (ty1 - ty0) * tilesX;
+            float* pool = pooled + (long)ty0 * tilesX;
+            byte* code = codes == null ? null : codes + (long)ty0 * tilesX;
+            for (int t = 0; t < count; t += 16)
+                PoolTiles16(m + t, xiStride, bias, relu, pool + t, code == null ? null : code + t, Math.Min(16, count - t), tail);
+            return;
+        }
         for (int ty = ty0; ty < ty1; ty++)
         {
             float* src = m + (long)(ty - ty0) * rowTiles;
@@ -448,6 +459,59 @@ internal static unsafe class WinogradKernels
         if (top == null) return;
         StoreRow(top, y00, y01, valid, tail);
         if (bottom != null) StoreRow(bottom, y10, y11, valid, tail);
+    }
+
+    /// <summary>
+    /// <see cref="OutputTiles8"/>'s arithmetic on sixteen tiles in <see cref="Vector512{T}"/> lanes when only the pooled
+    /// maximum (and the window codes) are stored.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PoolTiles16(float* p, long xiStride, float bias, bool relu, float* pool, byte* code, int tiles, float* tail)
+    {
+        Vector512<float> b = Vector512.Create(bias);
+        Vector512<float> m1b0 = Vector512.Load(p + 4 * xiStride), m2b0 = Vector512.Load(p + 8 * xiStride);
+        Vector512<float> s00 = Vector512.Load(p) + m1b0 + m2b0, s10 = m1b0 - m2b0 - Vector512.Load(p + 12 * xiStride);
+        Vector512<float> m1b1 = Vector512.Load(p + 5 * xiStride), m2b1 = Vector512.Load(p + 9 * xiStride);
+        Vector512<float> s01 = Vector512.Load(p + xiStride) + m1b1 + m2b1, s11 = m1b1 - m2b1 - Vector512.Load(p + 13 * xiStride);
+        Vector512<float> m1b2 = Vector512.Load(p + 6 * xiStride), m2b2 = Vector512.Load(p + 10 * xiStride);
+        Vector512<float> s02 = Vector512.Load(p + 2 * xiStride) + m1b2 + m2b2, s12 = m1b2 - m2b2 - Vector512.Load(p + 14 * xiStride);
+        Vector512<float> m1b3 = Vector512.Load(p + 7 * xiStride), m2b3 = Vector512.Load(p + 11 * xiStride);
+        Vector512<float> s03 = Vector512.Load(p + 3 * xiStride) + m1b3 + m2b3, s13 = m1b3 - m2b3 - Vector512.Load(p + 15 * xiStride);
+        Vector512<float> y00 = s00 + s01 + s02 + b, y01 = s01 - s02 - s03 + b;
+        Vector512<float> y10 = s10 + s11 + s12 + b, y11 = s11 - s12 - s13 + b;
+        if (relu)
+        {
+            y00 = Vector512.Max(y00, Vector512<float>.Zero);
+            y01 = Vector512.Max(y01, Vector512<float>.Zero);
+            y10 = Vector512.Max(y10, Vector512<float>.Zero);
+            y11 = Vector512.Max(y11, Vector512<float>.Zero);
+        }
+        Vector512<float> max = Vector512.Max(Vector512.Max(y00, y10), Vector512.Max(y01, y11));
+        if (tiles == 16)
+        {
+            max.Store(pool);
+        }
+        else
+        {
+            max.GetLower().Store(tail);
+            max.GetUpper().Store(tail + 8);
+            for (int i = 0; i < tiles; i++) pool[i] = tail[i];
+        }
+        if (code == null) return;
+        Vector512<int> isA = Vector512.Equals(y00, max).AsInt32(), isB = Vector512.Equals(y01, max).AsInt32(), isC = Vector512.Equals(y10, max).AsInt32();
+        Vector512<int> index = Vector512.ConditionalSelect(isA, Vector512<int>.Zero,
+            Vector512.ConditionalSelect(isB, Vector512<int>.One, Vector512.ConditionalSelect(isC, Vector512.Create(2), Vector512.Create(3))));
+        Vector512<float> taken = Vector512.ConditionalSelect(isA.AsSingle(), y00, Vector512.ConditionalSelect(isB.AsSingle(), y01, Vector512.ConditionalSelect(isC.AsSingle(), y10, y11)));
+        Vector512<int> value = index | (Vector512.GreaterThan(taken, Vector512<float>.Zero).AsInt32() & Vector512.Create(ConvolutionKernels.PositiveBit));
+        Vector256<short> shorts = Vector256.Narrow(value.GetLower(), value.GetUpper());
+        Vector128<sbyte> bytes = Vector128.Narrow(shorts.GetLower(), shorts.GetUpper());
+        if (tiles == 16)
+        {
+            bytes.AsByte().Store(code);
+            return;
+        }
+        StoreCodes(code, bytes.AsUInt64().ToScalar(), Math.Min(tiles, 8));
+        if (tiles > 8) StoreCodes(code + 8, bytes.AsUInt64().GetElement(1), tiles - 8);
     }
 
     /// <summary>The first <paramref name="tiles"/> bytes of <paramref name="codes"/> (little-endian: tile 0 in the low byte).</summary>

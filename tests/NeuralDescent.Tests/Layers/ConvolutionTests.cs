@@ -268,7 +268,10 @@ public sealed class ConvolutionTests : IDisposable
         weights[2].Should().Equal(weights[0]);
     }
 
-    public static TheoryData<string> PoolsAfterRelu() => new() { "max 2", "max 3 stride 1", "avg 2" };
+    public static TheoryData<string, int, int> PoolsAfterRelu() => new()
+    {
+        { "max 2", 20, 20 }, { "max 2", 16, 16 }, { "max 2", 12, 16 }, { "max 3 stride 1", 20, 20 }, { "avg 2", 20, 20 },
+    };
 
     private static ILayer Pool(string kind) => kind switch
     {
@@ -286,14 +289,17 @@ public sealed class ConvolutionTests : IDisposable
     /// </summary>
     [Theory]
     [MemberData(nameof(PoolsAfterRelu))]
-    public void ConvReluPool_InOnePass_IsBitwiseTheLayerByLayerComputation(string pool)
+    public void ConvReluPool_InOnePass_IsBitwiseTheLayerByLayerComputation(string pool, int height, int width)
     {
-        Network Build(bool fused) => new(9, Shape.Image(2, 20, 20),
+        // 20 × 20: the Winograd layer has rows of five tiles (one vector of eight, part-filled); 16 × 16 and 12 × 16: rows
+        // of four, numbered without gaps, so the pooling takes sixteen tiles per vector where the hardware has them (a
+        // group of 16, and one of 12).
+        Network Build(bool fused) => new(9, Shape.Image(2, height, width),
             new Conv2D(2, 4, 3, padding: 1), fused ? new ReLU() : new LeakyReLU(0f), Pool(pool),
             new Conv2D(4, 6, 3, padding: 1), fused ? new ReLU() : new LeakyReLU(0f), Pool(pool),
-            new Flatten(), new Dense(pool == "max 3 stride 1" ? 6 * 16 * 16 : 6 * 5 * 5, 3), new Softmax());
+            new Flatten(), new Dense(pool == "max 3 stride 1" ? 6 * (height - 4) * (width - 4) : 6 * (height / 4) * (width / 4), 3), new Softmax());
         const int batch = 11;
-        float[] x = Rand.Floats(batch * 800, 4, -1f, 1f);
+        float[] x = Rand.Floats(batch * 2 * height * width, 4, -1f, 1f);
         float[] outputGradient = Rand.Floats(batch * 3, 5);
         int saved = ComputeOptions.ThreadCount;
         bool savedWide = WinogradKernels.Wide;
