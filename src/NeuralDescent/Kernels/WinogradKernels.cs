@@ -403,16 +403,7 @@ internal static unsafe class WinogradKernels
         {
             Vector128<float> max = Vector128.Max(Vector128.Max(y00, y10), Vector128.Max(y01, y11));
             StoreTiles(pool, max, tiles, tail);
-            if (code != null)
-            {
-                // The first maximum in row-major order (the last value when none equals it: a NaN), and whether it is positive.
-                Vector128<int> isA = Vector128.Equals(y00, max).AsInt32(), isB = Vector128.Equals(y01, max).AsInt32(), isC = Vector128.Equals(y10, max).AsInt32();
-                Vector128<int> index = Vector128.ConditionalSelect(isA, Vector128<int>.Zero,
-                    Vector128.ConditionalSelect(isB, Vector128<int>.One, Vector128.ConditionalSelect(isC, Vector128.Create(2), Vector128.Create(3))));
-                Vector128<float> taken = Vector128.ConditionalSelect(isA.AsSingle(), y00, Vector128.ConditionalSelect(isB.AsSingle(), y01, Vector128.ConditionalSelect(isC.AsSingle(), y10, y11)));
-                Vector128<int> value = index | (Vector128.GreaterThan(taken, Vector128<float>.Zero).AsInt32() & Vector128.Create(ConvolutionKernels.PositiveBit));
-                StoreCodes(code, Vector128.Narrow(Vector128.Narrow(value, value), Vector128<short>.Zero).AsUInt32().ToScalar(), tiles);
-            }
+            if (code != null) StoreCodes(code, Codes4(y00, y01, y10, y11, max), tiles);
         }
         if (top == null) return;
         StoreRow(top, y00, y01, valid, tail);
@@ -446,15 +437,8 @@ internal static unsafe class WinogradKernels
             Vector256<float> max = Vector256.Max(Vector256.Max(y00, y10), Vector256.Max(y01, y11));
             StoreTiles(pool, max, tiles, tail);
             if (code != null)
-            {
-                Vector256<int> isA = Vector256.Equals(y00, max).AsInt32(), isB = Vector256.Equals(y01, max).AsInt32(), isC = Vector256.Equals(y10, max).AsInt32();
-                Vector256<int> index = Vector256.ConditionalSelect(isA, Vector256<int>.Zero,
-                    Vector256.ConditionalSelect(isB, Vector256<int>.One, Vector256.ConditionalSelect(isC, Vector256.Create(2), Vector256.Create(3))));
-                Vector256<float> taken = Vector256.ConditionalSelect(isA.AsSingle(), y00, Vector256.ConditionalSelect(isB.AsSingle(), y01, Vector256.ConditionalSelect(isC.AsSingle(), y10, y11)));
-                Vector256<int> value = index | (Vector256.GreaterThan(taken, Vector256<float>.Zero).AsInt32() & Vector256.Create(ConvolutionKernels.PositiveBit));
-                Vector128<short> shorts = Vector128.Narrow(value.GetLower(), value.GetUpper());
-                StoreCodes(code, Vector128.Narrow(shorts, shorts).AsUInt64().ToScalar(), tiles);
-            }
+                StoreCodes(code, Codes4(y00.GetLower(), y01.GetLower(), y10.GetLower(), y11.GetLower(), max.GetLower())
+                    | (ulong)Codes4(y00.GetUpper(), y01.GetUpper(), y10.GetUpper(), y11.GetUpper(), max.GetUpper()) << 32, tiles);
         }
         if (top == null) return;
         StoreRow(top, y00, y01, valid, tail);
@@ -498,20 +482,32 @@ internal static unsafe class WinogradKernels
             for (int i = 0; i < tiles; i++) pool[i] = tail[i];
         }
         if (code == null) return;
-        Vector512<int> isA = Vector512.Equals(y00, max).AsInt32(), isB = Vector512.Equals(y01, max).AsInt32(), isC = Vector512.Equals(y10, max).AsInt32();
-        Vector512<int> index = Vector512.ConditionalSelect(isA, Vector512<int>.Zero,
-            Vector512.ConditionalSelect(isB, Vector512<int>.One, Vector512.ConditionalSelect(isC, Vector512.Create(2), Vector512.Create(3))));
-        Vector512<float> taken = Vector512.ConditionalSelect(isA.AsSingle(), y00, Vector512.ConditionalSelect(isB.AsSingle(), y01, Vector512.ConditionalSelect(isC.AsSingle(), y10, y11)));
-        Vector512<int> value = index | (Vector512.GreaterThan(taken, Vector512<float>.Zero).AsInt32() & Vector512.Create(ConvolutionKernels.PositiveBit));
-        Vector256<short> shorts = Vector256.Narrow(value.GetLower(), value.GetUpper());
-        Vector128<sbyte> bytes = Vector128.Narrow(shorts.GetLower(), shorts.GetUpper());
-        if (tiles == 16)
-        {
-            bytes.AsByte().Store(code);
-            return;
-        }
-        StoreCodes(code, bytes.AsUInt64().ToScalar(), Math.Min(tiles, 8));
-        if (tiles > 8) StoreCodes(code + 8, bytes.AsUInt64().GetElement(1), tiles - 8);
+        // Four tiles at a time, a quarter of the vector each.
+        Vector256<float> a = y00.GetLower(), b0 = y01.GetLower(), c = y10.GetLower(), d = y11.GetLower(), m = max.GetLower();
+        ulong low = Codes4(a.GetLower(), b0.GetLower(), c.GetLower(), d.GetLower(), m.GetLower())
+            | (ulong)Codes4(a.GetUpper(), b0.GetUpper(), c.GetUpper(), d.GetUpper(), m.GetUpper()) << 32;
+        StoreCodes(code, low, Math.Min(tiles, 8));
+        if (tiles <= 8) return;
+        (a, b0, c, d, m) = (y00.GetUpper(), y01.GetUpper(), y10.GetUpper(), y11.GetUpper(), max.GetUpper());
+        ulong high = Codes4(a.GetLower(), b0.GetLower(), c.GetLower(), d.GetLower(), m.GetLower())
+            | (ulong)Codes4(a.GetUpper(), b0.GetUpper(), c.GetUpper(), d.GetUpper(), m.GetUpper()) << 32;
+        StoreCodes(code + 8, high, tiles - 8);
+    }
+
+    /// <summary>
+    /// The window codes (<see cref="ConvolutionKernels.PositiveBit"/>) of four tiles, one byte each, tile 0 lowest: the
+    /// first value in row-major order equal to the window's maximum (the last value when none is: a NaN), and whether it
+    /// is positive.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Codes4(Vector128<float> y00, Vector128<float> y01, Vector128<float> y10, Vector128<float> y11, Vector128<float> max)
+    {
+        Vector128<int> isA = Vector128.Equals(y00, max).AsInt32(), isB = Vector128.Equals(y01, max).AsInt32(), isC = Vector128.Equals(y10, max).AsInt32();
+        Vector128<int> index = Vector128.ConditionalSelect(isA, Vector128<int>.Zero,
+            Vector128.ConditionalSelect(isB, Vector128<int>.One, Vector128.ConditionalSelect(isC, Vector128.Create(2), Vector128.Create(3))));
+        Vector128<float> taken = Vector128.ConditionalSelect(isA.AsSingle(), y00, Vector128.ConditionalSelect(isB.AsSingle(), y01, Vector128.ConditionalSelect(isC.AsSingle(), y10, y11)));
+        Vector128<int> value = index | (Vector128.GreaterThan(taken, Vector128<float>.Zero).AsInt32() & Vector128.Create(ConvolutionKernels.PositiveBit));
+        return Vector128.Narrow(Vector128.Narrow(value, value), Vector128<short>.Zero).AsUInt32().ToScalar();
     }
 
     /// <summary>The first <paramref name="tiles"/> bytes of <paramref name="codes"/> (little-endian: tile 0 in the low byte).</summary>
