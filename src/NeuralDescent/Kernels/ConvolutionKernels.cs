@@ -519,14 +519,6 @@ internal static class ConvolutionKernels
     /// </summary>
     internal const int PositiveBit = 4;
 
-    /// <summary>Documents <see cref="PositiveBit"/>: the code of a window (a, b / c, d), as the Winograd output transform writes it.</summary>
-    internal static byte WindowCode(float a, float b, float c, float d)
-    {
-        float max = MathF.Max(MathF.Max(a, c), MathF.Max(b, d));
-        (int index, float taken) = a == max ? (0, a) : b == max ? (1, b) : c == max ? (2, c) : (3, d);
-        return (byte)(index | (taken > 0f ? PositiveBit : 0));
-    }
-
     /// <summary>
     /// 2 × 2 max pooling's backward followed by ReLU's for one sample, from the window codes the forward pass kept
     /// instead of the ReLU's output: each window's gradient goes to the value its code names, times 0 unless that value

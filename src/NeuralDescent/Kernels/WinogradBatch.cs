@@ -28,9 +28,9 @@ internal sealed unsafe class WinogradBatch : IParallelJob
     private byte* _codes;
 
     /// <summary>
-    /// y = W ⋆ x + b (then max(·, 0) when <paramref name="relu"/>) for <paramref name="batch"/> samples. With
-    /// <paramref name="pooled"/>, also the 2 × 2 stride-2 max pooling of y (each output tile is one window), and y
-    /// may then be empty (not written), and with <paramref name="codes"/> each window's code
+    /// y = W ⋆ x + b (then max(·, 0) when <paramref name="relu"/>) for <paramref name="batch"/> samples, or, with
+    /// <paramref name="pooled"/> (y then empty), only its 2 × 2 stride-2 max pooling (each output tile is one window),
+    /// and with <paramref name="codes"/> each window's code
     /// (<see cref="ConvolutionKernels.PositiveBit"/>). The output sides must be even to pool.
     /// </summary>
     public void Forward(in WinogradGeometry g, int outChannels, int batch, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, bool relu,
@@ -39,7 +39,7 @@ internal sealed unsafe class WinogradBatch : IParallelJob
         if (!codes.IsEmpty && pooled.IsEmpty) throw new ArgumentException("Winograd forward: window codes come with pooling.", nameof(codes));
         if (!pooled.IsEmpty && (g.OutputHeight % 2 != 0 || g.OutputWidth % 2 != 0))
             throw new ArgumentException($"Winograd pooling needs even output sides, not {g.OutputHeight}×{g.OutputWidth}.", nameof(pooled));
-        if (pooled.IsEmpty && y.IsEmpty) throw new ArgumentException("Winograd forward: no output to write.", nameof(y));
+        if (pooled.IsEmpty == y.IsEmpty) throw new ArgumentException("Winograd forward: write either y or its pooling.", nameof(y));
         int c = g.Channels;
         int packed = MatrixKernels.PackedASize(outChannels, c);
         Grow(ref _u, 16 * outChannels * c);

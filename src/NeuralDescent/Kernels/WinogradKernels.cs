@@ -320,8 +320,8 @@ internal static unsafe class WinogradKernels
     /// <paramref name="outputHeight"/> × <paramref name="outputWidth"/> plane <paramref name="y"/> (tiles past its edge clipped).
     /// <paramref name="m"/> points at this channel's row of ξ = 0. With <paramref name="pooled"/> (even output sides), each
     /// tile's maximum max(max(y00, y10), max(y01, y11)), as <see cref="ConvolutionKernels.MaxPool"/> takes a 2 × 2 window,
-    /// goes to <c>pooled[ty·tilesX + tx]</c>; <paramref name="y"/> may then be null. With <paramref name="codes"/> too, each
-    /// window's code (<see cref="ConvolutionKernels.WindowCode"/>) goes to <c>codes[ty·tilesX + tx]</c>.
+    /// goes to <c>pooled[ty·tilesX + tx]</c> instead (<paramref name="y"/> is then null). With <paramref name="codes"/> too, each
+    /// window's code (<see cref="ConvolutionKernels.PositiveBit"/>) goes to <c>codes[ty·tilesX + tx]</c>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void OutputTransform(float* m, long xiStride, int ty0, int ty1, int tilesX, int rowTiles, float* y, int outputHeight, int outputWidth, float bias, bool relu,
@@ -404,8 +404,8 @@ internal static unsafe class WinogradKernels
             Vector128<float> max = Vector128.Max(Vector128.Max(y00, y10), Vector128.Max(y01, y11));
             StoreTiles(pool, max, tiles, tail);
             if (code != null) StoreCodes(code, Codes4(y00, y01, y10, y11, max), tiles);
+            return;
         }
-        if (top == null) return;
         StoreRow(top, y00, y01, valid, tail);
         if (bottom != null) StoreRow(bottom, y10, y11, valid, tail);
     }
@@ -439,8 +439,8 @@ internal static unsafe class WinogradKernels
             if (code != null)
                 StoreCodes(code, Codes4(y00.GetLower(), y01.GetLower(), y10.GetLower(), y11.GetLower(), max.GetLower())
                     | (ulong)Codes4(y00.GetUpper(), y01.GetUpper(), y10.GetUpper(), y11.GetUpper(), max.GetUpper()) << 32, tiles);
+            return;
         }
-        if (top == null) return;
         StoreRow(top, y00, y01, valid, tail);
         if (bottom != null) StoreRow(bottom, y10, y11, valid, tail);
     }

@@ -444,6 +444,15 @@ public class MaxPoolTieTests
     [InlineData(8, 30)]  // fifteen: four, four, four, two and a tail
     public void MaxPool2x2BackwardFromWindowCodes_IsBitwiseTheBackwardWithTheReluMask(int height, int width)
     {
+        // The code of a window (a, b / c, d) as the Winograd output transform writes it: the first value equal to the
+        // maximum in row-major order (the last when none is: a NaN), plus PositiveBit when that value is positive.
+        static byte WindowCode(float a, float b, float c, float d)
+        {
+            float max = MathF.Max(MathF.Max(a, c), MathF.Max(b, d));
+            (int index, float taken) = a == max ? (0, a) : b == max ? (1, b) : c == max ? (2, c) : (3, d);
+            return (byte)(index | (taken > 0f ? ConvolutionKernels.PositiveBit : 0));
+        }
+
         const int channels = 3;
         var g = new WindowGeometry(channels, height, width, 2, 2, 0);
         int oh = height / 2, ow = width / 2;
@@ -459,7 +468,7 @@ public class MaxPoolTieTests
         for (int ox = 0; ox < ow; ox++)
         {
             int o = (c * height + 2 * oy) * width + 2 * ox;
-            codes[(c * oh + oy) * ow + ox] = ConvolutionKernels.WindowCode(x[o], x[o + 1], x[o + width], x[o + width + 1]);
+            codes[(c * oh + oy) * ow + ox] = WindowCode(x[o], x[o + 1], x[o + width], x[o + width + 1]);
         }
         float[] expected = new float[x.Length], actual = Enumerable.Repeat(99f, x.Length).ToArray();
         ConvolutionKernels.MaxPoolBackward(g, x, dy, expected, reluMask: true);
