@@ -74,7 +74,9 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
     /// With a <paramref name="reluOutput"/>, <paramref name="outputGradient"/> is ∂C/∂(ReLU output) and each sample's
     /// slice first goes through ReLU's backward (into a per-thread buffer). With <paramref name="pooling"/> too,
     /// <paramref name="outputGradient"/> is ∂C/∂(output of <paramref name="pooling"/>), the pooling layer after the ReLU, and each
-    /// sample's ∂C/∂y comes from <see cref="Layers.IFusablePooling.BackwardThroughRelu"/> into that buffer.
+    /// sample's ∂C/∂y comes from <see cref="Layers.IFusablePooling.BackwardThroughRelu"/> into that buffer, or, with
+    /// <paramref name="windowCodes"/> instead of the ReLU's output (kept by a forward pass that pooled inside the
+    /// convolution), from <see cref="Layers.IFusablePooling.BackwardFromWindowCodes"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Backward(in WindowGeometry g, int outChannels, int batch, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> outputGradient,
@@ -168,7 +170,7 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
                 ReadOnlySpan<float> dy;
                 if (_pooling is not null && _codes != null)
                 {
-                    // The same from the window codes the fused forward pass kept.
+                    // The pooling's and ReLU's backward for this sample, from the window codes the fused forward pass kept.
                     Span<float> masked = _maskedGradients[part].AsSpan(0, outSize);
                     _pooling.BackwardFromWindowCodes(new ReadOnlySpan<byte>(_codes + (long)s * _pooledSize, _pooledSize),
                         new ReadOnlySpan<float>(_dy + (long)s * _pooledSize, _pooledSize), masked);
