@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 using System.Numerics.Tensors;
+using NeuralDescent.Kernels.Common;
 
 namespace NeuralDescent.Data;
 
@@ -175,13 +176,20 @@ public sealed class Dataset
     /// Gathers the samples named by <paramref name="indices"/> into a batch: inputs (B × InputSize) and targets
     /// (B × TargetSize), row-major, B = indices.Length. Allocates nothing.
     /// </summary>
+    /// <remarks>
+    /// A batch of 32 rows or more is copied on the kernel threads (<see cref="ComputeOptions.ThreadCount"/>), each taking
+    /// a fixed range of at least 16 rows. The copy is memory-bound on
+    /// writes as well as reads: the kernels of the last training step read the batch buffer on every core, so each line
+    /// a single thread writes first waits for the other cores' copies to be invalidated. Rows are independent, so the
+    /// split cannot change what is copied.
+    /// </remarks>
     /// <param name="indices">The samples, each in [0, Count).</param>
     /// <param name="inputs">Receives B × <see cref="InputSize"/> values (at least that many).</param>
     /// <param name="targets">Receives B × <see cref="TargetSize"/> values (at least that many).</param>
     /// <exception cref="ArgumentException">A span is too short.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An index is outside the dataset.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void CopyBatch(ReadOnlySpan<int> indices, Span<float> inputs, Span<float> targets)
+    public unsafe void CopyBatch(ReadOnlySpan<int> indices, Span<float> inputs, Span<float> targets)
     {
         if (inputs.Length < (long)indices.Length * InputSize || targets.Length < (long)indices.Length * TargetSize)
             ThrowShortBatch(indices.Length, inputs.Length, targets.Length);
@@ -189,6 +197,60 @@ public sealed class Dataset
         {
             if ((uint)index >= (uint)Count) ThrowIndex(index);
         }
+        if (indices.Length < 2 * RowsPerThread || WorkerPool.AvailableThreads == 1)
+        {
+            CopyRows(indices, inputs, targets);
+            return;
+        }
+        fixed (int* pi = indices)
+        fixed (float* px = inputs, pt = targets)
+        {
+            RowCopy copy = t_rowCopy ??= new RowCopy();
+            copy.Set(this, pi, px, pt);
+            try
+            {
+                RangeParallel.Run(copy, indices.Length, RowsPerThread);
+            }
+            finally
+            {
+                copy.Set(null, null, null, null);
+            }
+        }
+    }
+
+    /// <summary>The fewest rows <see cref="CopyBatch"/> gives a thread: below that, handing work over costs more than it saves.</summary>
+    internal const int RowsPerThread = 16;
+
+    [ThreadStatic] private static RowCopy? t_rowCopy;
+
+    /// <summary>Rows [start, end) of one <see cref="CopyBatch"/> call, for <see cref="RangeParallel"/>.</summary>
+    private sealed unsafe class RowCopy : IRangeWork
+    {
+        private Dataset? _data;
+        private int* _indices;
+        private float* _inputs, _targets;
+
+        public void Set(Dataset? data, int* indices, float* inputs, float* targets)
+        {
+            _data = data;
+            _indices = indices;
+            _inputs = inputs;
+            _targets = targets;
+        }
+
+        public void Run(int start, int end)
+        {
+            Dataset data = _data!;
+            data.CopyRows(new ReadOnlySpan<int>(_indices + start, end - start),
+                new Span<float>(_inputs + (long)start * data.InputSize, (end - start) * data.InputSize),
+                new Span<float>(_targets + (long)start * data.TargetSize, (end - start) * data.TargetSize));
+        }
+    }
+
+    /// <summary>The rows of <see cref="CopyBatch"/> on the calling thread, indices and lengths already checked.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void CopyRows(ReadOnlySpan<int> indices, Span<float> inputs, Span<float> targets)
+    {
         // Shuffled rows come from all over the dataset: ask for each row a few rows ahead of its copy, so that its
         // cache misses overlap the copies before it (64 MNIST rows: 20.5 µs cold, 6.3 µs from cache).
         PrefetchInputs(indices[..Math.Min(PrefetchDistance, indices.Length)]);
