@@ -1,4 +1,5 @@
 using NeuralDescent.Kernels;
+using NeuralDescent.Kernels.Common;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using NeuralDescent.Costs;
@@ -25,8 +26,29 @@ internal sealed class TrainingStep
         _optimizer = optimizer;
         _options = options;
         BaseRate = baseRate;
-        ParameterNorms = new float[network.Parameters.Count];
+        IReadOnlyList<Parameter> parameters = network.Parameters;
+        ParameterNorms = new float[parameters.Count];
+        _firstBlock = new int[parameters.Count + 1];
+        for (int p = 0; p < parameters.Count; p++)
+        {
+            _firstBlock[p + 1] = _firstBlock[p] + (parameters[p].Length + NormBlock - 1) / NormBlock;
+            _normValues += parameters[p].Length;
+        }
+        _normJob = new NormJob(parameters, _firstBlock, new float[_firstBlock[^1]]);
     }
+
+    /// <summary>
+    /// Values per block of a gradient's Σg²: each block is summed on its own (<see cref="ReductionKernels.Dot"/>) and the
+    /// blocks are added in order in double, so a norm does not depend on how many threads took the blocks.
+    /// </summary>
+    internal const int NormBlock = 8192;
+
+    /// <summary>Gradient values below which the norms are taken on one thread.</summary>
+    private const long NormParallelThreshold = 1L << 16;
+
+    private readonly int[] _firstBlock; // parameter p's blocks are _firstBlock[p] .. _firstBlock[p + 1] − 1
+    private readonly long _normValues;
+    private readonly NormJob _normJob;
 
     /// <summary>η₀, which the schedule scales.</summary>
     public float BaseRate { get; set; }
@@ -73,13 +95,22 @@ internal sealed class TrainingStep
     }
 
     /// <summary>‖g‖₂ over all parameters, keeping each parameter's norm; throws, naming the layer, when a gradient is not finite.</summary>
+    /// <remarks>
+    /// The kernel threads take a contiguous share of every parameter's blocks, in order, as the optimizer's update takes
+    /// a share of its values: for a weight gradient that is about the rows each core just wrote in the backward pass, so
+    /// the gradient is read where it is cached instead of from the other core.
+    /// </remarks>
     private float GradientNorm(IReadOnlyList<Parameter> parameters, int epoch, int batch, int batches)
     {
+        int threads = ComputeOptions.ThreadCount;
+        WorkerPool.Run(_normJob, threads > 1 && _normValues >= NormParallelThreshold ? threads : 1);
+        float[] squares = _normJob.Squares;
         double sum = 0;
         for (int p = 0; p < parameters.Count; p++)
         {
-            ReadOnlySpan<float> g = parameters[p].Gradient;
-            float norm = MathF.Sqrt(ReductionKernels.Dot(g, g));
+            double squared = 0;
+            for (int b = _firstBlock[p]; b < _firstBlock[p + 1]; b++) squared += squares[b];
+            float norm = (float)Math.Sqrt(squared);
             ParameterNorms[p] = norm;
             if (!float.IsFinite(norm))
             {
@@ -89,5 +120,27 @@ internal sealed class TrainingStep
             sum += (double)norm * norm;
         }
         return (float)Math.Sqrt(sum);
+    }
+
+    /// <summary>Σg² of every <see cref="NormBlock"/> block of every gradient; part i of n takes blocks [b·i/n, b·(i+1)/n) of each parameter.</summary>
+    private sealed class NormJob(IReadOnlyList<Parameter> parameters, int[] firstBlock, float[] squares) : IParallelJob
+    {
+        public float[] Squares => squares;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void RunPart(int part, int parts)
+        {
+            for (int p = 0; p < parameters.Count; p++)
+            {
+                ReadOnlySpan<float> g = parameters[p].Gradient;
+                int blocks = firstBlock[p + 1] - firstBlock[p];
+                int b0 = (int)((long)blocks * part / parts), b1 = (int)((long)blocks * (part + 1) / parts);
+                for (int b = b0; b < b1; b++)
+                {
+                    ReadOnlySpan<float> block = g.Slice(b * NormBlock, Math.Min(NormBlock, g.Length - b * NormBlock));
+                    squares[firstBlock[p] + b] = ReductionKernels.Dot(block, block);
+                }
+            }
+        }
     }
 }
