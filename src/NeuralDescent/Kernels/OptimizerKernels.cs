@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace NeuralDescent.Kernels;
 
@@ -120,7 +121,28 @@ internal static class OptimizerKernels
         float decay = decoupled ? 1f - eta * lambda : 1f;
         float l2 = decoupled ? 0f : lambda;
         int i = 0;
-        if (UseVectors)
+        if (UseVectors && MatrixKernels.Vector512Enabled)
+        {
+            // Sixteen values per step where 512-bit vectors pay (the same probe as the GEMM kernels): the square root and
+            // the division set the pace, and each Vector512 instruction does twice the work. Every operation is the
+            // element-wise one of the loop below and of the scalar tail, so the results are the same bits.
+            Vector512<float> vB1 = Vector512.Create(beta1), vB1c = Vector512.Create(1f - beta1), vB2 = Vector512.Create(beta2);
+            Vector512<float> vB2c = Vector512.Create(1f - beta2), vEps = Vector512.Create(epsilon), vStep = Vector512.Create(stepSize);
+            Vector512<float> vRoot = Vector512.Create(inverseRootCorrection2), vDecay = Vector512.Create(decay), vL2 = Vector512.Create(l2);
+            ref float t0 = ref MemoryMarshal.GetReference(theta), m0 = ref MemoryMarshal.GetReference(m), v0 = ref MemoryMarshal.GetReference(v);
+            ref float g0 = ref MemoryMarshal.GetReference(g);
+            for (; i <= theta.Length - 16; i += 16)
+            {
+                Vector512<float> tk = Vector512.LoadUnsafe(ref t0, (nuint)i);
+                Vector512<float> gk = Vector512.LoadUnsafe(ref g0, (nuint)i) + vL2 * tk;
+                Vector512<float> mk = vB1 * Vector512.LoadUnsafe(ref m0, (nuint)i) + vB1c * gk;
+                Vector512<float> vk = vB2 * Vector512.LoadUnsafe(ref v0, (nuint)i) + vB2c * gk * gk;
+                mk.StoreUnsafe(ref m0, (nuint)i);
+                vk.StoreUnsafe(ref v0, (nuint)i);
+                (vDecay * tk - vStep * mk / (Vector512.Sqrt(vk) * vRoot + vEps)).StoreUnsafe(ref t0, (nuint)i);
+            }
+        }
+        else if (UseVectors)
         {
             var vB1 = new Vector<float>(beta1);
             var vB1c = new Vector<float>(1f - beta1);
