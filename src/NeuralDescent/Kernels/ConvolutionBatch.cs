@@ -14,7 +14,9 @@ namespace NeuralDescent.Kernels;
 /// chunk sums its samples' ∂C/∂W and ∂C/∂b into a buffer of its own, and the chunk sums are then added in chunk order.
 /// Every sum is therefore taken in the same order for 1, 2 or 64 threads, and results are bitwise the same. A sample's
 /// ∂C/∂W = G·X̃ᵀ reads X̃ᵀ straight from the sample into GEMM panels (<see cref="AddWeightGradient"/>) when the product
-/// is large enough for the panel kernels; ∂C/∂x = col2im(Wᵀ·G).</para>
+/// is large enough for the panel kernels, or, with AVX-512, stride 1 and input channels in multiples of 32, reads the
+/// sample channels last in place, one kernel tap at a time (<see cref="AddWeightGradientByTaps"/>; same bits);
+/// ∂C/∂x = col2im(Wᵀ·G).</para>
 /// </remarks>
 internal sealed unsafe class ConvolutionBatch : IParallelJob
 {
@@ -33,9 +35,11 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
     private float[][] _packedPatches = [];
     private float[][] _maskedGradients = [];
     private float[][] _weightPartials = [];
+    private float[][] _channelsLast = [];
+    private float[][] _tapPartials = [];
     private float[][] _biasPartials = [];
 
-    private bool _backward, _packWeightGradient;
+    private bool _backward, _packWeightGradient, _tapWeightGradient;
     private WindowGeometry _g;
     private int _outChannels, _batch, _chunks;
     private bool _relu;
@@ -89,7 +93,14 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
         int parts = Math.Min(WorkerPool.AvailableThreads, chunks);
         int patch = g.PatchSize * g.OutputPlane, kBlock = MatrixKernels.KBlock(outChannels, g.OutputPlane);
         _packWeightGradient = MatrixKernels.UsesPanels(false, true, outChannels, g.PatchSize, g.OutputPlane);
-        if (_packWeightGradient)
+        _tapWeightGradient = _packWeightGradient && UsesTaps(g);
+        if (_tapWeightGradient)
+        {
+            Grow(ref _packedGradients, parts, MatrixKernels.PackedASize(outChannels, kBlock));
+            Grow(ref _channelsLast, parts, (g.Height + 2 * g.Padding) * (g.Width + 2 * g.Padding) * g.Channels);
+            Grow(ref _tapPartials, parts, outChannels * g.PatchSize);
+        }
+        else if (_packWeightGradient)
         {
             Grow(ref _packedGradients, parts, MatrixKernels.PackedASize(outChannels, kBlock));
             Grow(ref _packedPatches, parts, MatrixKernels.PackedBSize(g.PatchSize, kBlock));
@@ -197,7 +208,12 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
                 }
                 // ∂C/∂W of the chunk += G·X̃ᵀ: (O × OH·OW)·(OH·OW × C·k·k).
                 var x = new ReadOnlySpan<float>(_x + (long)s * inSize, inSize);
-                if (_packWeightGradient)
+                if (_tapWeightGradient)
+                {
+                    fixed (float* g0 = dy, packedG = _packedGradients[part], xl = _channelsLast[part], taps = _tapPartials[part])
+                        AddWeightGradientByTaps(g, o, x, g0, packedG, xl, taps, accumulate: s != first);
+                }
+                else if (_packWeightGradient)
                 {
                     fixed (float* g0 = dy, packedG = _packedGradients[part], packedX = _packedPatches[part], pw = weightPartial)
                         AddWeightGradient(g, o, x, g0, packedG, packedX, pw, accumulate: s != first);
@@ -209,6 +225,7 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
                     MatrixKernels.Gemm(false, true, o, k, p, dy, p, columns, p, weightPartial, k, accumulate: s != first);
                 }
                 ConvolutionKernels.AccumulateRowSums(dy, biasPartial, p);
+                if (_tapWeightGradient && s == end - 1) TapsToWeights(g, o, _tapPartials[part], weightPartial);
                 if (_dx is null) continue;
                 // ∂C/∂X̃ = Wᵀ·G, folded back onto the input positions a block of rows at a time, while the block is in cache.
                 var dx = new Span<float>(_dx + (long)s * inSize, inSize);
@@ -242,6 +259,60 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
             MatrixKernels.PackAPanels(dy + p0, p, outChannels, kc, packedG);
             ConvolutionKernels.PackPatchesTransposed(g, x, p0, kc, packedX);
             MatrixKernels.MultiplyPrepacked(outChannels, k, kc, packedG, packedX, weightGradient, k, accumulate || p0 > 0);
+        }
+    }
+
+    /// <summary>
+    /// Whether <see cref="AddWeightGradientByTaps"/> computes ∂C/∂W for this geometry: AVX-512 kernels, stride 1, and
+    /// input channels in whole 32-column tiles.
+    /// </summary>
+    internal static bool UsesTaps(in WindowGeometry g) => MatrixKernels.Vector512Enabled && g.Stride == 1 && g.Channels % 32 == 0;
+
+    /// <summary>
+    /// ∂C/∂W (+)= G·X̃ᵀ for one sample without forming or packing X̃: x goes channels last (and zero-padded) into
+    /// <paramref name="channelsLast"/>, where the patch values of one kernel tap (ky, kx) for consecutive positions of an
+    /// output row are consecutive rows of C floats; each tap's O × C block is then one product over B read in place, one
+    /// output row per run (<see cref="MatrixKernels.MultiplyRowRuns"/>), into <paramref name="taps"/> laid out
+    /// [tap][o][c]. The K blocks, G's panels, the tiles and the kernels are <see cref="AddWeightGradient"/>'s, and each
+    /// B value is the X̃ entry it would have packed, so every element is summed in the same order: the same bits.
+    /// <see cref="TapsToWeights"/> puts the sums in ∂C/∂W's O × (C·k·k) layout.
+    /// </summary>
+    internal static void AddWeightGradientByTaps(in WindowGeometry g, int outChannels, ReadOnlySpan<float> x, float* dy, float* packedG,
+        float* channelsLast, float* taps, bool accumulate)
+    {
+        int p = g.OutputPlane, k = g.Kernel, c = g.Channels, ow = g.OutputWidth, wp = g.Width + 2 * g.Padding;
+        int kBlock = MatrixKernels.KBlock(outChannels, p), block = outChannels * c;
+        ConvolutionKernels.ToChannelsLast(g, x, new Span<float>(channelsLast, (g.Height + 2 * g.Padding) * wp * c));
+        for (int p0 = 0; p0 < p; p0 += kBlock)
+        {
+            int kc = Math.Min(kBlock, p - p0), oy0 = p0 / ow, ox0 = p0 % ow;
+            MatrixKernels.PackAPanels(dy + p0, p, outChannels, kc, packedG);
+            var walk = new MatrixKernels.RowWalk(ow - ox0, ow, (wp - ow) * c);
+            for (int ky = 0; ky < k; ky++)
+            {
+                for (int kx = 0; kx < k; kx++)
+                {
+                    float* b = channelsLast + ((long)(oy0 + ky) * wp + ox0 + kx) * c;
+                    float* tap = taps + (long)(ky * k + kx) * block;
+                    for (int c0 = 0; c0 < c; c0 += 32)
+                        MatrixKernels.MultiplyRowRuns(outChannels, kc, packedG, b + c0, c, walk, tap + c0, c, accumulate || p0 > 0);
+                }
+            }
+        }
+    }
+
+    /// <summary>weights[o, c·k·k + t] = taps[t, o, c]: the per-tap sums of <see cref="AddWeightGradientByTaps"/> in ∂C/∂W's layout.</summary>
+    internal static void TapsToWeights(in WindowGeometry g, int outChannels, ReadOnlySpan<float> taps, Span<float> weights)
+    {
+        int c = g.Channels, kk = g.Kernel * g.Kernel, block = outChannels * c;
+        for (int o = 0; o < outChannels; o++)
+        {
+            Span<float> row = weights.Slice(o * c * kk, c * kk);
+            for (int t = 0; t < kk; t++)
+            {
+                ReadOnlySpan<float> tap = taps.Slice(t * block + o * c, c);
+                for (int ch = 0; ch < c; ch++) row[ch * kk + t] = tap[ch];
+            }
         }
     }
 

@@ -217,6 +217,45 @@ internal static class ConvolutionKernels
         }
     }
 
+    /// <summary>
+    /// The sample x (C × H × W) channels last and zero-padded: dst[((y + pad)·(W + 2·pad) + x + pad)·C + c] = x[c, y, x],
+    /// zeros around; dst holds (H + 2·pad)·(W + 2·pad)·C floats. Eight channels by eight positions at a time through
+    /// the AVX 8×8 transpose where C and the row allow it.
+    /// </summary>
+    public static unsafe void ToChannelsLast(in WindowGeometry g, ReadOnlySpan<float> x, Span<float> dst)
+    {
+        int c = g.Channels, h = g.Height, w = g.Width, pad = g.Padding, wp = w + 2 * pad;
+        if (x.Length < c * h * w || dst.Length < (h + 2 * pad) * wp * c)
+            throw new ArgumentException("ToChannelsLast: the sample or the destination is too short.");
+        fixed (float* px = x, pd = dst)
+        {
+            if (pad > 0)
+            {
+                new Span<float>(pd, pad * wp * c).Clear();
+                new Span<float>(pd + (long)(pad + h) * wp * c, pad * wp * c).Clear();
+            }
+            for (int y = 0; y < h; y++)
+            {
+                float* row = pd + (long)(y + pad) * wp * c;
+                if (pad > 0)
+                {
+                    new Span<float>(row, pad * c).Clear();
+                    new Span<float>(row + (long)(pad + w) * c, pad * c).Clear();
+                }
+                float* line = row + pad * c;
+                int x0 = 0;
+                if (Avx.IsSupported && c % 8 == 0)
+                {
+                    for (; x0 + 8 <= w; x0 += 8)
+                        for (int c0 = 0; c0 < c; c0 += 8)
+                            MatrixKernels.Transpose8x8(px + (long)c0 * h * w + y * w + x0, h * w, line + (long)x0 * c + c0, c);
+                }
+                for (; x0 < w; x0++)
+                    for (int ch = 0; ch < c; ch++) line[(long)x0 * c + ch] = px[(long)ch * h * w + y * w + x0];
+            }
+        }
+    }
+
     /// <summary>Positions [ox, end) of output row oy for the panel's entries, bounds checked: row[ox·16 + e] = X̃[j0 + e, (oy, ox)].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void PatchValues(float* x, in WindowGeometry g, int oy, int ox, int end, int entries, int* offset, int* rowShift, int* columnShift, float* row)

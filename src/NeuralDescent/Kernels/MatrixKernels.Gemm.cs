@@ -300,6 +300,41 @@ internal static unsafe partial class MatrixKernels
         }
     }
 
+    /// <summary>
+    /// C[0..m, 0..32] (+)= A·B with AVX-512, for a k × 32 B read where it lies: row p of B is 32 floats, the rows
+    /// <paramref name="ldb"/> apart and walked as <paramref name="walk"/> says (for a convolution, an input stored
+    /// position by position, channels last, one output row per run). A is packed by <see cref="PackAPanels"/> (panels
+    /// kcp = k rounded up to 4 apart; only k rows are used, the padding adds nothing). The tiles, kernels and merge are
+    /// <see cref="MultiplyPrepacked"/>'s, so each element is summed in the same order as there: the same bits as the
+    /// product over a packed B holding the same values.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void MultiplyRowRuns(int m, int k, float* packedA, float* b, int ldb, RowWalk walk, float* c, int ldc, bool accumulate)
+    {
+        int kcp = (k + 3) & ~3;
+        float* tile = stackalloc float[Mr * 2 * Nr];
+        int ir = 0;
+        for (; ir + 2 * Mr <= m; ir += 2 * Mr)
+        {
+            float* pair = packedA + (long)(ir / Mr) * Mr * kcp;
+            Kernel12x32Vector512(k, pair, pair + Mr * kcp, b, b + Nr, ldb, c + (long)ir * ldc, ldc, accumulate, null, false, walk);
+        }
+        for (; ir < m; ir += Mr)
+        {
+            int mr = Math.Min(Mr, m - ir);
+            float* single = packedA + (long)(ir / Mr) * Mr * kcp;
+            if (mr == Mr)
+            {
+                Kernel6x32Vector512(k, single, b, b + Nr, ldb, c + (long)ir * ldc, ldc, accumulate, null, false, walk);
+            }
+            else
+            {
+                Kernel6x32Vector512(k, single, b, b + Nr, ldb, tile, 2 * Nr, false, null, false, walk);
+                MergeTile(tile, 2 * Nr, c + (long)ir * ldc, ldc, mr, 2 * Nr, accumulate, null, false);
+            }
+        }
+    }
+
     /// <summary>Rows <paramref name="ir0"/>..mc of one 16-column B panel through the 6×16 kernels (edge tiles via a scratch tile).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PanelRows(int ir0, int mc, int nr, int kcp, bool transposeA, bool inPlaceA, float* pa0, int lda, int pc, int ic,
@@ -773,14 +808,22 @@ internal static unsafe partial class MatrixKernels
     /// Vector512 B loads, twelve broadcasts and 24 FMAs. Each element is summed over p in the same order as in the
     /// 12×16 and 6×16 kernels, so all three give bitwise-equal results.
     /// </summary>
+    /// <remarks>
+    /// B's rows are <paramref name="ldb"/> apart; with a <paramref name="walk"/>, after each run of rows (the first
+    /// <see cref="RowWalk.FirstRun"/> long, then <see cref="RowWalk.RunLength"/>) B also skips
+    /// <see cref="RowWalk.Skip"/> floats: a convolution's input read in place, one output row per run.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel12x32Vector512(int kc, float* a0, float* a1, float* b0, float* b1, int ldb, float* c, int ldc, bool accumulate, float* bias, bool relu)
+    private static void Kernel12x32Vector512(int kc, float* a0, float* a1, float* b0, float* b1, int ldb, float* c, int ldc, bool accumulate, float* bias, bool relu,
+        RowWalk walk = default)
     {
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
         Vector512<float> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
         Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default;
         Vector512<float> d6 = default, d7 = default, d8 = default, d9 = default, d10 = default, d11 = default;
-        for (int p = 0; p < kc; p++)
+        int run = walk.RunLength == 0 ? kc : walk.FirstRun;
+        for (int done = 0; done < kc; done += run, run = walk.RunLength, b0 += walk.Skip, b1 += walk.Skip)
+        for (int p = 0, end = Math.Min(run, kc - done); p < end; p++)
         {
             Vector512<float> u = Vector512.Load(b0), v = Vector512.Load(b1), a;
             a = Vector512.Create(a0[0]); c0 = Vector512.FusedMultiplyAdd(a, u, c0); d0 = Vector512.FusedMultiplyAdd(a, v, d0);
@@ -820,11 +863,14 @@ internal static unsafe partial class MatrixKernels
     /// for the single 6-row panel left after the 12-row pairs. Same summation order as the other kernels.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x32Vector512(int kc, float* a0, float* b0, float* b1, int ldb, float* c, int ldc, bool accumulate, float* bias, bool relu)
+    private static void Kernel6x32Vector512(int kc, float* a0, float* b0, float* b1, int ldb, float* c, int ldc, bool accumulate, float* bias, bool relu,
+        RowWalk walk = default)
     {
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
         Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default;
-        for (int p = 0; p < kc; p++)
+        int run = walk.RunLength == 0 ? kc : walk.FirstRun;
+        for (int done = 0; done < kc; done += run, run = walk.RunLength, b0 += walk.Skip, b1 += walk.Skip)
+        for (int p = 0, end = Math.Min(run, kc - done); p < end; p++)
         {
             Vector512<float> u = Vector512.Load(b0), v = Vector512.Load(b1), a;
             a = Vector512.Create(a0[0]); c0 = Vector512.FusedMultiplyAdd(a, u, c0); d0 = Vector512.FusedMultiplyAdd(a, v, d0);
@@ -846,6 +892,12 @@ internal static unsafe partial class MatrixKernels
         Store512(c, accumulate, bias, relu, c5); Store512(c + 16, accumulate, bias1, relu, d5);
     }
 
+    /// <summary>
+    /// How B's rows are walked by <see cref="MultiplyRowRuns"/>: <see cref="FirstRun"/> rows, then runs of
+    /// <see cref="RunLength"/>, skipping <see cref="Skip"/> floats after each run (the default: one run, no skip).
+    /// </summary>
+    internal readonly record struct RowWalk(int FirstRun, int RunLength, int Skip);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store512(float* c, bool accumulate, float* bias, bool relu, Vector512<float> value)
     {
@@ -857,7 +909,7 @@ internal static unsafe partial class MatrixKernels
 
     /// <summary>dst[q·ldd + r] = src[r·lds + q] for r, q in 0..8: the classic AVX 8×8 transpose (unpack, shuffle, lane permute).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(float* src, int lds, float* dst, int ldd)
+    internal static void Transpose8x8(float* src, int lds, float* dst, int ldd)
     {
         Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + lds);
         Vector256<float> r2 = Avx.LoadVector256(src + 2 * lds), r3 = Avx.LoadVector256(src + 3 * lds);

@@ -95,6 +95,50 @@ public sealed class ConvolutionTests : IDisposable
     }
 
     [Theory]
+    [InlineData(32, 64, 3, 0, 26, 26)] // W4's second convolution: two K blocks of twelve output rows
+    [InlineData(32, 17, 3, 1, 6, 11)]  // padding; 17 rows of G: a 12-row tile and a 5-row one
+    [InlineData(64, 24, 5, 2, 9, 13)]  // 5 × 5, padding 2, two 32-channel column tiles
+    [InlineData(32, 20, 3, 0, 30, 31)] // K blocks of 272 positions that start in the middle of an output row
+    public unsafe void WeightGradient_ByTaps_IsBitwiseTheIm2ColProduct(int inChannels, int outChannels, int kernel, int padding, int height, int width)
+    {
+        bool saved = MatrixKernels.Vector512Enabled;
+        try
+        {
+            MatrixKernels.Vector512Enabled = true; // the path needs the 512-bit kernels (in software where AVX-512 is absent)
+            var g = new WindowGeometry(inChannels, height, width, kernel, 1, padding);
+            ConvolutionBatch.UsesTaps(g).Should().BeTrue();
+            int patch = g.PatchSize, positions = g.OutputPlane, block = MatrixKernels.KBlock(outChannels, positions);
+            MatrixKernels.UsesPanels(false, true, outChannels, patch, positions).Should().BeTrue("the layer takes the tap path only where the product uses panels");
+            float[][] x = [Rand.Floats(inChannels * height * width, 21), Rand.Floats(inChannels * height * width, 22)];
+            float[][] dy = [Rand.Floats(outChannels * positions, 23), Rand.Floats(outChannels * positions, 24)];
+            float[] columns = new float[patch * positions], expected = new float[outChannels * patch];
+            for (int s = 0; s < 2; s++)
+            {
+                ConvolutionKernels.Im2Col(g, x[s], columns);
+                MatrixKernels.Gemm(false, true, outChannels, patch, positions, dy[s], positions, columns, positions, expected, patch, accumulate: s > 0);
+            }
+            // Scratch filled with NaN: the padding of x and of G's panels must be written, never read unwritten.
+            float[] packedG = Enumerable.Repeat(float.NaN, MatrixKernels.PackedASize(outChannels, block)).ToArray();
+            float[] channelsLast = Enumerable.Repeat(float.NaN, (height + 2 * padding) * (width + 2 * padding) * inChannels).ToArray();
+            float[] taps = Enumerable.Repeat(float.NaN, outChannels * patch).ToArray(), actual = new float[outChannels * patch];
+            fixed (float* pg = packedG, pl = channelsLast, pt = taps)
+            {
+                for (int s = 0; s < 2; s++)
+                {
+                    fixed (float* pdy = dy[s])
+                        ConvolutionBatch.AddWeightGradientByTaps(g, outChannels, x[s], pdy, pg, pl, pt, accumulate: s > 0);
+                }
+            }
+            ConvolutionBatch.TapsToWeights(g, outChannels, taps, actual);
+            actual.Select(BitConverter.SingleToInt32Bits).Should().Equal(expected.Select(BitConverter.SingleToInt32Bits));
+        }
+        finally
+        {
+            MatrixKernels.Vector512Enabled = saved;
+        }
+    }
+
+    [Theory]
     [InlineData(32, 3, 1, 0, 26, 26)] // W4's second convolution: rows of 24, one vector of 16 and one of 8
     [InlineData(5, 3, 1, 1, 6, 11)]   // padding: runs shorter than the row at the edges
     [InlineData(3, 5, 1, 2, 30, 29)]  // runs of 25 to 29 values
