@@ -220,8 +220,9 @@ internal static class ConvolutionKernels
     /// <summary>
     /// The sample x (C × H × W) channels last and zero-padded: dst[((y + pad)·(W + 2·pad) + x + pad)·C + c] = x[c, y, x],
     /// zeros around; dst holds (H + 2·pad)·(W + 2·pad)·C floats. Eight channels by eight positions at a time through
-    /// the AVX 8×8 transpose where C and the row allow it.
+    /// the AVX 8×8 transpose where C is a multiple of 8 and the row at least 8 wide; one value at a time otherwise.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void ToChannelsLast(in WindowGeometry g, ReadOnlySpan<float> x, Span<float> dst)
     {
         int c = g.Channels, h = g.Height, w = g.Width, pad = g.Padding, wp = w + 2 * pad;
@@ -234,6 +235,25 @@ internal static class ConvolutionKernels
                 new Span<float>(pd, pad * wp * c).Clear();
                 new Span<float>(pd + (long)(pad + h) * wp * c, pad * wp * c).Clear();
             }
+            // Sixteen channels at a time (two 8 × 8 blocks, so each 64-byte line of a position is written whole) down the
+            // whole plane, so that sixteen input rows stream in order; a row that is not a multiple of 8 wide ends with a
+            // block that overlaps the one before it (writing the same values again).
+            bool vector = Avx.IsSupported && c % 8 == 0 && w >= 8;
+            int vectorWidth = vector ? w : 0;
+            for (int c0 = 0; vectorWidth > 0 && c0 < c; c0 += 16)
+            {
+                for (int y = 0; y < h; y++)
+                {
+                    float* line = pd + ((long)(y + pad) * wp + pad) * c + c0;
+                    float* src = px + (long)c0 * h * w + y * w;
+                    for (int x0 = 0; x0 < w; x0 += 8)
+                    {
+                        int at = Math.Min(x0, w - 8);
+                        MatrixKernels.Transpose8x8(src + at, h * w, line + (long)at * c, c);
+                        if (c0 + 8 < c) MatrixKernels.Transpose8x8(src + 8 * h * w + at, h * w, line + (long)at * c + 8, c);
+                    }
+                }
+            }
             for (int y = 0; y < h; y++)
             {
                 float* row = pd + (long)(y + pad) * wp * c;
@@ -243,14 +263,7 @@ internal static class ConvolutionKernels
                     new Span<float>(row + (long)(pad + w) * c, pad * c).Clear();
                 }
                 float* line = row + pad * c;
-                int x0 = 0;
-                if (Avx.IsSupported && c % 8 == 0)
-                {
-                    for (; x0 + 8 <= w; x0 += 8)
-                        for (int c0 = 0; c0 < c; c0 += 8)
-                            MatrixKernels.Transpose8x8(px + (long)c0 * h * w + y * w + x0, h * w, line + (long)x0 * c + c0, c);
-                }
-                for (; x0 < w; x0++)
+                for (int x0 = vectorWidth; x0 < w; x0++)
                     for (int ch = 0; ch < c; ch++) line[(long)x0 * c + ch] = px[(long)ch * h * w + y * w + x0];
             }
         }

@@ -95,6 +95,28 @@ public sealed class ConvolutionTests : IDisposable
     }
 
     [Theory]
+    [InlineData(8, 5, 9, 0)]   // one 8-channel block; rows of 9 end with an overlapping block
+    [InlineData(24, 7, 13, 1)] // a 16-channel pair and a single 8-channel block, padding 1
+    [InlineData(16, 3, 5, 2)]  // rows shorter than 8: value by value
+    [InlineData(3, 4, 10, 1)]  // channels not a multiple of 8: value by value
+    public void ToChannelsLast_MovesEachValue_AndZeroPadsTheBorder(int channels, int height, int width, int padding)
+    {
+        var g = new WindowGeometry(channels, height, width, 3, 1, padding);
+        float[] x = Rand.Floats(channels * height * width, 41);
+        int wp = width + 2 * padding, hp = height + 2 * padding;
+        float[] dst = Enumerable.Repeat(float.NaN, hp * wp * channels).ToArray();
+        ConvolutionKernels.ToChannelsLast(g, x, dst);
+        for (int y = 0; y < hp; y++)
+        for (int xx = 0; xx < wp; xx++)
+        for (int c = 0; c < channels; c++)
+        {
+            int iy = y - padding, ix = xx - padding;
+            float expected = iy >= 0 && iy < height && ix >= 0 && ix < width ? x[(c * height + iy) * width + ix] : 0f;
+            dst[(y * wp + xx) * channels + c].Should().Be(expected, $"position ({y}, {xx}), channel {c}");
+        }
+    }
+
+    [Theory]
     [InlineData(32, 64, 3, 0, 26, 26)] // W4's second convolution: two K blocks of twelve output rows
     [InlineData(32, 17, 3, 1, 6, 11)]  // padding; 17 rows of G: a 12-row tile and a 5-row one
     [InlineData(64, 24, 5, 2, 9, 13)]  // 5 × 5, padding 2, two 32-channel column tiles
