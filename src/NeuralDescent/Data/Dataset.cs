@@ -178,10 +178,9 @@ public sealed class Dataset
     /// </summary>
     /// <remarks>
     /// A batch of 32 rows or more is copied on the kernel threads (<see cref="ComputeOptions.ThreadCount"/>), each taking
-    /// a fixed range of at least 16 rows. The copy is memory-bound on
-    /// writes as well as reads: the kernels of the last training step read the batch buffer on every core, so each line
-    /// a single thread writes first waits for the other cores' copies to be invalidated. Rows are independent, so the
-    /// split cannot change what is copied.
+    /// a fixed range of at least 16 rows. The copy is memory-bound on writes as well as reads: the kernels of the last
+    /// training step read the batch buffer on every core, so each line a single thread writes first waits for the other
+    /// cores' copies to be invalidated. Rows are independent, so the split cannot change what is copied.
     /// </remarks>
     /// <param name="indices">The samples, each in [0, Count).</param>
     /// <param name="inputs">Receives B × <see cref="InputSize"/> values (at least that many).</param>

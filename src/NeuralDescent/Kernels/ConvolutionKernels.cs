@@ -239,8 +239,7 @@ internal static class ConvolutionKernels
             // whole plane, so that sixteen input rows stream in order; a row that is not a multiple of 8 wide ends with a
             // block that overlaps the one before it (writing the same values again).
             bool vector = Avx.IsSupported && c % 8 == 0 && w >= 8;
-            int vectorWidth = vector ? w : 0;
-            for (int c0 = 0; vectorWidth > 0 && c0 < c; c0 += 16)
+            for (int c0 = 0; vector && c0 < c; c0 += 16)
             {
                 for (int y = 0; y < h; y++)
                 {
@@ -263,7 +262,7 @@ internal static class ConvolutionKernels
                     new Span<float>(row + (long)(pad + w) * c, pad * c).Clear();
                 }
                 float* line = row + pad * c;
-                for (int x0 = vectorWidth; x0 < w; x0++)
+                for (int x0 = 0; !vector && x0 < w; x0++)
                     for (int ch = 0; ch < c; ch++) line[(long)x0 * c + ch] = px[(long)ch * h * w + y * w + x0];
             }
         }
