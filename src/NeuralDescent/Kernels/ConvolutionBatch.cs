@@ -16,7 +16,8 @@ namespace NeuralDescent.Kernels;
 /// ∂C/∂W = G·X̃ᵀ reads X̃ᵀ straight from the sample into GEMM panels (<see cref="AddWeightGradient"/>) when the product
 /// is large enough for the panel kernels, or, with AVX-512, stride 1 and input channels in multiples of 32, reads the
 /// sample channels last in place, one kernel tap at a time (<see cref="AddWeightGradientByTaps"/>; same bits);
-/// ∂C/∂x = col2im(Wᵀ·G).</para>
+/// ∂C/∂x = col2im(Wᵀ·G), or under the same conditions, with output rows in whole 12-position tiles, built channels last
+/// one kernel tap at a time (<see cref="InputGradientByTaps"/>; same bits).</para>
 /// </remarks>
 internal sealed unsafe class ConvolutionBatch : IParallelJob
 {
@@ -37,9 +38,12 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
     private float[][] _weightPartials = [];
     private float[][] _channelsLast = [];
     private float[][] _tapPartials = [];
+    private float[][] _inputGradientsLast = [];
+    private float[][] _packedGradientsTransposed = [];
+    private float[] _tapWeights = [];
     private float[][] _biasPartials = [];
 
-    private bool _backward, _packWeightGradient, _tapWeightGradient;
+    private bool _backward, _packWeightGradient, _tapWeightGradient, _tapInputGradient;
     private WindowGeometry _g;
     private int _outChannels, _batch, _chunks;
     private bool _relu;
@@ -109,7 +113,18 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
         {
             Grow(ref _columns, parts, patch);
         }
-        if (!inputGradient.IsEmpty) Grow(ref _columnGradients, parts, Math.Min(FoldRows, g.PatchSize) * g.OutputPlane);
+        _tapInputGradient = !inputGradient.IsEmpty && _tapWeightGradient && UsesTapsForInputGradient(g, outChannels);
+        if (_tapInputGradient)
+        {
+            Grow(ref _inputGradientsLast, parts, (g.Height + 2 * g.Padding) * (g.Width + 2 * g.Padding) * g.Channels);
+            Grow(ref _packedGradientsTransposed, parts, MatrixKernels.PackedASize(g.OutputPlane, outChannels));
+            if (_tapWeights.Length < outChannels * g.PatchSize) _tapWeights = new float[outChannels * g.PatchSize];
+            WeightsByTap(g, outChannels, w, _tapWeights);
+        }
+        else if (!inputGradient.IsEmpty)
+        {
+            Grow(ref _columnGradients, parts, Math.Min(FoldRows, g.PatchSize) * g.OutputPlane);
+        }
         if (!reluOutput.IsEmpty || !windowCodes.IsEmpty) Grow(ref _maskedGradients, parts, outChannels * g.OutputPlane);
         Grow(ref _weightPartials, chunks, outChannels * g.PatchSize);
         Grow(ref _biasPartials, chunks, outChannels);
@@ -168,7 +183,7 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
             }
             return;
         }
-        Span<float> columnGradient = _dx is null ? default : new Span<float>(_columnGradients[part], 0, Math.Min(FoldRows, k) * p);
+        Span<float> columnGradient = _dx is null || _tapInputGradient ? default : new Span<float>(_columnGradients[part], 0, Math.Min(FoldRows, k) * p);
         int c0 = (int)((long)_chunks * part / parts), c1 = (int)((long)_chunks * (part + 1) / parts);
         for (int chunk = c0; chunk < c1; chunk++)
         {
@@ -229,6 +244,12 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
                 if (_dx is null) continue;
                 // ∂C/∂X̃ = Wᵀ·G, folded back onto the input positions a block of rows at a time, while the block is in cache.
                 var dx = new Span<float>(_dx + (long)s * inSize, inSize);
+                if (_tapInputGradient)
+                {
+                    fixed (float* g0 = dy, packedG = _packedGradientsTransposed[part], dxl = _inputGradientsLast[part], wt = _tapWeights)
+                        InputGradientByTaps(g, o, g0, wt, packedG, dxl, dx);
+                    continue;
+                }
                 dx.Clear();
                 for (int r0 = 0; r0 < k; r0 += FoldRows)
                 {
@@ -299,6 +320,56 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Whether <see cref="InputGradientByTaps"/> computes ∂C/∂x: the weight gradient's conditions (<see cref="UsesTaps"/>),
+    /// output rows in whole 12-position tiles, and the output channels (the products' K) in one K block.
+    /// </summary>
+    internal static bool UsesTapsForInputGradient(in WindowGeometry g, int outChannels) =>
+        UsesTaps(g) && g.OutputWidth % 12 == 0 && outChannels <= MatrixKernels.KcMax;
+
+    /// <summary>byTap[t, o, c] = w[o, c·k·k + t]: each kernel tap's O × C block of the weights, for <see cref="InputGradientByTaps"/>.</summary>
+    internal static void WeightsByTap(in WindowGeometry g, int outChannels, ReadOnlySpan<float> w, Span<float> byTap)
+    {
+        int c = g.Channels, kk = g.Kernel * g.Kernel, block = outChannels * c;
+        for (int o = 0; o < outChannels; o++)
+        {
+            ReadOnlySpan<float> row = w.Slice(o * c * kk, c * kk);
+            for (int t = 0; t < kk; t++)
+            {
+                Span<float> tap = byTap.Slice(t * block + o * c, c);
+                for (int ch = 0; ch < c; ch++) tap[ch] = row[ch * kk + t];
+            }
+        }
+    }
+
+    /// <summary>
+    /// ∂C/∂x = col2im(Wᵀ·G) for one sample without the column matrix: ∂C/∂x is built channels last (and padded) in
+    /// <paramref name="inputGradientLast"/>, where the positions one kernel tap (ky, kx) reaches from an output row are
+    /// consecutive rows of C floats, so each tap adds Gᵀ·W_tap (positions × O by O × C, <paramref name="byTap"/> from
+    /// <see cref="WeightsByTap"/>) straight into them, twelve positions at a time
+    /// (<see cref="MatrixKernels.MultiplyIntoRowRuns"/>); the result goes back to C × H × W in <paramref name="dx"/>.
+    /// Each value is a chain over the O channels from zero, as in the Wᵀ·G product, and the taps are added in the
+    /// order col2im adds them, onto zeros: the same bits as the GEMM and <see cref="ConvolutionKernels.Col2ImAdd"/>.
+    /// </summary>
+    internal static void InputGradientByTaps(in WindowGeometry g, int outChannels, float* dy, float* byTap, float* packedGT, float* inputGradientLast, Span<float> dx)
+    {
+        int p = g.OutputPlane, k = g.Kernel, c = g.Channels, ow = g.OutputWidth, wp = g.Width + 2 * g.Padding, block = outChannels * c;
+        var last = new Span<float>(inputGradientLast, (g.Height + 2 * g.Padding) * wp * c);
+        last.Clear();
+        MatrixKernels.PackAPanelsTransposed(dy, p, p, outChannels, packedGT);
+        for (int ky = 0; ky < k; ky++)
+        {
+            for (int kx = 0; kx < k; kx++)
+            {
+                float* b = byTap + (long)(ky * k + kx) * block;
+                float* target = inputGradientLast + ((long)ky * wp + kx) * c;
+                for (int c0 = 0; c0 < c; c0 += 32)
+                    MatrixKernels.MultiplyIntoRowRuns(p, outChannels, packedGT, b + c0, c, target + c0, c, ow, wp - ow);
+            }
+        }
+        ConvolutionKernels.FromChannelsLast(g, last, dx);
     }
 
     /// <summary>weights[o, c·k·k + t] = taps[t, o, c]: the per-tap sums of <see cref="AddWeightGradientByTaps"/> in ∂C/∂W's layout.</summary>

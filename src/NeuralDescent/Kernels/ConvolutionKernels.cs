@@ -268,6 +268,34 @@ internal static class ConvolutionKernels
         }
     }
 
+    /// <summary>
+    /// The inverse of <see cref="ToChannelsLast"/> without the border: dst[c, y, x] = src[((y + pad)·(W + 2·pad) + x + pad)·C + c]
+    /// for the C × H × W sample dst; the padding positions of src are not read.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void FromChannelsLast(in WindowGeometry g, ReadOnlySpan<float> src, Span<float> dst)
+    {
+        int c = g.Channels, h = g.Height, w = g.Width, pad = g.Padding, wp = w + 2 * pad;
+        if (dst.Length < c * h * w || src.Length < (h + 2 * pad) * wp * c)
+            throw new ArgumentException("FromChannelsLast: the sample or the source is too short.");
+        fixed (float* ps = src, pd = dst)
+        {
+            bool vector = Avx.IsSupported && c % 8 == 0 && w >= 8;
+            for (int y = 0; y < h; y++)
+            {
+                float* line = ps + ((long)(y + pad) * wp + pad) * c;
+                for (int x0 = 0; vector && x0 < w; x0 += 8)
+                {
+                    int at = Math.Min(x0, w - 8);
+                    for (int c0 = 0; c0 < c; c0 += 8)
+                        MatrixKernels.Transpose8x8(line + (long)at * c + c0, c, pd + (long)c0 * h * w + y * w + at, h * w);
+                }
+                for (int x0 = 0; !vector && x0 < w; x0++)
+                    for (int ch = 0; ch < c; ch++) pd[(long)ch * h * w + y * w + x0] = line[(long)x0 * c + ch];
+            }
+        }
+    }
+
     /// <summary>Positions [ox, end) of output row oy for the panel's entries, bounds checked: row[ox·16 + e] = X̃[j0 + e, (oy, ox)].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void PatchValues(float* x, in WindowGeometry g, int oy, int ox, int end, int entries, int* offset, int* rowShift, int* columnShift, float* row)

@@ -335,6 +335,31 @@ internal static unsafe partial class MatrixKernels
         }
     }
 
+    /// <summary>
+    /// C[rows, 0..32] += A·B with AVX-512 for m a multiple of 12, over a 32-column B read in place (rows
+    /// <paramref name="ldb"/> apart) and an A packed by <see cref="PackAPanelsTransposed"/>; the rows of C come in runs of
+    /// <paramref name="rowRun"/> (a multiple of 12), each run followed by <paramref name="rowSkip"/> rows that are not
+    /// touched: row r of the product is row (r / rowRun)·(rowRun + rowSkip) + r mod rowRun of C. Each element is one
+    /// 12×32 tile's chain over k from zero, then added to C.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void MultiplyIntoRowRuns(int m, int k, float* packedA, float* b, int ldb, float* c, int ldc, int rowRun, int rowSkip)
+    {
+        int kcp = (k + 3) & ~3;
+        for (int ir = 0; ir < m; ir += 2 * Mr)
+        {
+            float* pair = packedA + (long)(ir / Mr) * Mr * kcp;
+            float* tile = c + ((long)(ir / rowRun) * (rowRun + rowSkip) + ir % rowRun) * ldc;
+            Kernel12x32Vector512(k, pair, pair + Mr * kcp, b, b + Nr, ldb, tile, ldc, true, null, false);
+        }
+    }
+
+    /// <summary>
+    /// Packs Aᵀ for a k × m row-major <paramref name="a"/> (row stride <paramref name="lda"/>) whole into 6-row, k-major
+    /// panels: panel[p·6 + r] = a[p·lda + i + r] for panel i, zero-padded like <see cref="PackAPanels"/>.
+    /// </summary>
+    internal static void PackAPanelsTransposed(float* a, int lda, int m, int k, float* dst) => PackA(true, a, lda, 0, m, 0, k, (k + 3) & ~3, dst);
+
     /// <summary>Rows <paramref name="ir0"/>..mc of one 16-column B panel through the 6×16 kernels (edge tiles via a scratch tile).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PanelRows(int ir0, int mc, int nr, int kcp, bool transposeA, bool inPlaceA, float* pa0, int lda, int pc, int ic,

@@ -95,6 +95,43 @@ public sealed class ConvolutionTests : IDisposable
     }
 
     [Theory]
+    [InlineData(32, 64, 3, 0, 26, 26)] // W4's second convolution: output rows of 24, two tiles each
+    [InlineData(32, 20, 3, 1, 10, 12)] // padding 1: contributions to the border are dropped
+    [InlineData(64, 24, 5, 2, 9, 24)]  // 5 × 5, padding 2, two 32-channel column tiles
+    public unsafe void InputGradient_ByTaps_IsBitwiseTheProductFoldedByCol2Im(int inChannels, int outChannels, int kernel, int padding, int height, int width)
+    {
+        bool saved = MatrixKernels.Vector512Enabled;
+        try
+        {
+            MatrixKernels.Vector512Enabled = true;
+            var g = new WindowGeometry(inChannels, height, width, kernel, 1, padding);
+            ConvolutionBatch.UsesTapsForInputGradient(g, outChannels).Should().BeTrue();
+            int patch = g.PatchSize, positions = g.OutputPlane, inSize = inChannels * height * width;
+            float[] w = Rand.Floats(outChannels * patch, 31), dy = Rand.Floats(outChannels * positions, 32);
+            // The layer's own path: Wᵀ·G a block of rows at a time, each folded back by col2im onto zeros.
+            float[] expected = new float[inSize], columns = new float[MatrixKernels.Mc * positions];
+            for (int r0 = 0; r0 < patch; r0 += MatrixKernels.Mc)
+            {
+                int rows = Math.Min(MatrixKernels.Mc, patch - r0);
+                MatrixKernels.Gemm(true, false, rows, positions, outChannels, w.AsSpan(r0), patch, dy, positions, columns, positions, accumulate: false);
+                ConvolutionKernels.Col2ImAdd(g, columns, expected, r0, rows);
+            }
+            float[] byTap = new float[outChannels * patch];
+            ConvolutionBatch.WeightsByTap(g, outChannels, w, byTap);
+            float[] packed = Enumerable.Repeat(float.NaN, MatrixKernels.PackedASize(positions, outChannels)).ToArray();
+            float[] last = Enumerable.Repeat(float.NaN, (height + 2 * padding) * (width + 2 * padding) * inChannels).ToArray();
+            float[] actual = Enumerable.Repeat(float.NaN, inSize).ToArray();
+            fixed (float* pdy = dy, pt = byTap, pp = packed, pl = last)
+                ConvolutionBatch.InputGradientByTaps(g, outChannels, pdy, pt, pp, pl, actual);
+            actual.Select(BitConverter.SingleToInt32Bits).Should().Equal(expected.Select(BitConverter.SingleToInt32Bits));
+        }
+        finally
+        {
+            MatrixKernels.Vector512Enabled = saved;
+        }
+    }
+
+    [Theory]
     [InlineData(8, 5, 9, 0)]   // one 8-channel block; rows of 9 end with an overlapping block
     [InlineData(24, 7, 13, 1)] // a 16-channel pair and a single 8-channel block, padding 1
     [InlineData(16, 3, 5, 2)]  // rows shorter than 8: value by value
