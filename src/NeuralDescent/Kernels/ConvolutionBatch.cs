@@ -330,19 +330,7 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
         UsesTaps(g) && g.OutputWidth % 12 == 0 && outChannels <= MatrixKernels.KcMax;
 
     /// <summary>byTap[t, o, c] = w[o, c·k·k + t]: each kernel tap's O × C block of the weights, for <see cref="InputGradientByTaps"/>.</summary>
-    internal static void WeightsByTap(in WindowGeometry g, int outChannels, ReadOnlySpan<float> w, Span<float> byTap)
-    {
-        int c = g.Channels, kk = g.Kernel * g.Kernel, block = outChannels * c;
-        for (int o = 0; o < outChannels; o++)
-        {
-            ReadOnlySpan<float> row = w.Slice(o * c * kk, c * kk);
-            for (int t = 0; t < kk; t++)
-            {
-                Span<float> tap = byTap.Slice(t * block + o * c, c);
-                for (int ch = 0; ch < c; ch++) tap[ch] = row[ch * kk + t];
-            }
-        }
-    }
+    internal static void WeightsByTap(in WindowGeometry g, int outChannels, ReadOnlySpan<float> w, Span<float> byTap) => MoveTaps(g, outChannels, w, byTap, intoTaps: true);
 
     /// <summary>
     /// ∂C/∂x = col2im(Wᵀ·G) for one sample without the column matrix: ∂C/∂x is built channels last (and padded) in
@@ -373,16 +361,22 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
     }
 
     /// <summary>weights[o, c·k·k + t] = taps[t, o, c]: the per-tap sums of <see cref="AddWeightGradientByTaps"/> in ∂C/∂W's layout.</summary>
-    internal static void TapsToWeights(in WindowGeometry g, int outChannels, ReadOnlySpan<float> taps, Span<float> weights)
+    internal static void TapsToWeights(in WindowGeometry g, int outChannels, ReadOnlySpan<float> taps, Span<float> weights) => MoveTaps(g, outChannels, taps, weights, intoTaps: false);
+
+    /// <summary>
+    /// Moves values between the weights' O × (C·k·k) layout and the tap-major [t][o][c] one: into the taps when
+    /// <paramref name="intoTaps"/>, back otherwise.
+    /// </summary>
+    private static void MoveTaps(in WindowGeometry g, int outChannels, ReadOnlySpan<float> from, Span<float> to, bool intoTaps)
     {
         int c = g.Channels, kk = g.Kernel * g.Kernel, block = outChannels * c;
         for (int o = 0; o < outChannels; o++)
         {
-            Span<float> row = weights.Slice(o * c * kk, c * kk);
             for (int t = 0; t < kk; t++)
             {
-                ReadOnlySpan<float> tap = taps.Slice(t * block + o * c, c);
-                for (int ch = 0; ch < c; ch++) row[ch * kk + t] = tap[ch];
+                int byWeight = o * c * kk + t, byTap = t * block + o * c;
+                if (intoTaps) for (int ch = 0; ch < c; ch++) to[byTap + ch] = from[byWeight + ch * kk];
+                else for (int ch = 0; ch < c; ch++) to[byWeight + ch * kk] = from[byTap + ch];
             }
         }
     }

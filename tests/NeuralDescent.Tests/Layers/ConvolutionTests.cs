@@ -136,7 +136,7 @@ public sealed class ConvolutionTests : IDisposable
     [InlineData(24, 7, 13, 1)] // a 16-channel pair and a single 8-channel block, padding 1
     [InlineData(16, 3, 5, 2)]  // rows shorter than 8: value by value
     [InlineData(3, 4, 10, 1)]  // channels not a multiple of 8: value by value
-    public void ToChannelsLast_MovesEachValue_AndZeroPadsTheBorder(int channels, int height, int width, int padding)
+    public void ToChannelsLast_MovesEachValue_AndZeroPadsTheBorder_FromChannelsLastMovesThemBack(int channels, int height, int width, int padding)
     {
         var g = new WindowGeometry(channels, height, width, 3, 1, padding);
         float[] x = Rand.Floats(channels * height * width, 41);
@@ -151,6 +151,9 @@ public sealed class ConvolutionTests : IDisposable
             float expected = iy >= 0 && iy < height && ix >= 0 && ix < width ? x[(c * height + iy) * width + ix] : 0f;
             dst[(y * wp + xx) * channels + c].Should().Be(expected, $"position ({y}, {xx}), channel {c}");
         }
+        float[] back = Enumerable.Repeat(float.NaN, x.Length).ToArray();
+        ConvolutionKernels.FromChannelsLast(g, dst, back);
+        back.Should().Equal(x);
     }
 
     [Theory]
