@@ -242,7 +242,6 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
                 ConvolutionKernels.AccumulateRowSums(dy, biasPartial, p);
                 if (_tapWeightGradient && s == end - 1) TapsToWeights(g, o, _tapPartials[part], weightPartial);
                 if (_dx is null) continue;
-                // ∂C/∂X̃ = Wᵀ·G, folded back onto the input positions a block of rows at a time, while the block is in cache.
                 var dx = new Span<float>(_dx + (long)s * inSize, inSize);
                 if (_tapInputGradient)
                 {
@@ -250,6 +249,7 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
                         InputGradientByTaps(g, o, g0, wt, packedG, dxl, dx);
                     continue;
                 }
+                // ∂C/∂X̃ = Wᵀ·G, folded back onto the input positions a block of rows at a time, while the block is in cache.
                 dx.Clear();
                 for (int r0 = 0; r0 < k; r0 += FoldRows)
                 {
