@@ -1,3 +1,5 @@
+using NeuralDescent.Kernels.Common;
+
 namespace NeuralDescent.Layers;
 
 /// <summary>
@@ -11,8 +13,9 @@ namespace NeuralDescent.Layers;
 /// </remarks>
 public sealed class Parameter
 {
-    private readonly float[] _values;
-    private readonly float[] _gradient;
+    // Both start on a cache line, so that the kernels' full-width loads of a row never straddle two lines.
+    private readonly AlignedFloats _values;
+    private readonly AlignedFloats _gradient;
     private bool _gradientPendingZero;
 
     /// <summary>Creates a zero-valued parameter of shape rows×columns.</summary>
@@ -39,8 +42,8 @@ public sealed class Parameter
         int length = TensorSize.Checked(name, Dimensions);
         Rows = Dimensions.Count == 1 ? 1 : Dimensions[0];
         Columns = length / Rows;
-        _values = new float[length];
-        _gradient = new float[length];
+        _values = new AlignedFloats(length);
+        _gradient = new AlignedFloats(length);
     }
 
     /// <summary>Its name within the layer (<c>weight</c>, <c>bias</c>).</summary>
@@ -59,7 +62,7 @@ public sealed class Parameter
     public int Length => _values.Length;
 
     /// <summary>The values θ, row-major.</summary>
-    public Span<float> Values => _values;
+    public Span<float> Values => _values.Span;
 
     /// <summary>The gradient ∂C/∂θ of the batch-mean cost, row-major, same shape as <see cref="Values"/>.</summary>
     public Span<float> Gradient
@@ -68,10 +71,10 @@ public sealed class Parameter
         {
             if (_gradientPendingZero)
             {
-                Array.Clear(_gradient);
+                _gradient.Span.Clear();
                 _gradientPendingZero = false;
             }
-            return _gradient;
+            return _gradient.Span;
         }
     }
 
@@ -90,7 +93,7 @@ public sealed class Parameter
     {
         isZero = _gradientPendingZero;
         _gradientPendingZero = false;
-        return _gradient;
+        return _gradient.Span;
     }
 
     /// <inheritdoc />

@@ -233,6 +233,37 @@ public class MatrixKernelTests
             .Should().Throw<ArgumentException>().WithMessage("A (4×4, lda=4) needs 16 elements but has 15.");
     }
 
+    [Fact]
+    public void Gemv_ResultDoesNotDependOnTheThreadCountOrWhereXStarts()
+    {
+        const int n = 300, k = 785; // n·k above the threshold for two threads
+        float[] w = Rand.Floats(n * k, 6), x = Rand.Floats(k, 7), bias = Rand.Floats(n, 8);
+        var buffer = new float[k + 16];
+        int saved = ComputeOptions.ThreadCount;
+        try
+        {
+            ComputeOptions.ThreadCount = 1;
+            float[] expected = new float[n];
+            MatrixKernels.Gemv(n, k, w, x, bias, expected);
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                ComputeOptions.ThreadCount = threads;
+                // x at every offset within a cache line: a misaligned x is copied to an aligned buffer first.
+                for (int offset = 0; offset < 16; offset++)
+                {
+                    x.CopyTo(buffer, offset);
+                    float[] y = new float[n];
+                    MatrixKernels.Gemv(n, k, w, buffer.AsSpan(offset, k), bias, y);
+                    y.Select(BitConverter.SingleToInt32Bits).Should().Equal(expected.Select(BitConverter.SingleToInt32Bits), $"{threads} thread(s), x at offset {offset}");
+                }
+            }
+        }
+        finally
+        {
+            ComputeOptions.ThreadCount = saved;
+        }
+    }
+
     [Theory]
     [InlineData(1, 1)]
     [InlineData(10, 784)]
@@ -242,6 +273,7 @@ public class MatrixKernelTests
     [InlineData(10, 128)]
     [InlineData(5, 33)]
     [InlineData(131, 785)]
+    [InlineData(300, 785)] // above the threshold for two threads
     public void Gemv_MatchesReference(int n, int k)
     {
         float[] w = Rand.Floats(n * k, 3), x = Rand.Floats(k, 4), bias = Rand.Floats(n, 5);

@@ -13,6 +13,32 @@ public class DenseTests
         return (dense, Rand.Floats(4 * 9, 2), Rand.Floats(4 * 7, 3));
     }
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(128, 784)]
+    [InlineData(3, 5)]
+    public unsafe void ParameterStorage_StartsOnACacheLineAndStaysThere(int rows, int columns)
+    {
+        var parameters = Enumerable.Range(0, 8).Select(i => new Parameter("weight", rows, columns + i)).ToList();
+        for (int pass = 0; pass < 2; pass++)
+        {
+            foreach (Parameter p in parameters)
+            {
+                fixed (float* values = p.Values)
+                fixed (float* gradient = p.Gradient)
+                {
+                    ((nuint)values % 64).Should().Be(0u, $"{p} values");
+                    ((nuint)gradient % 64).Should().Be(0u, $"{p} gradient");
+                }
+                p.Values.Length.Should().Be(p.Length);
+                p.Gradient.Length.Should().Be(p.Length);
+                p.Values.ToArray().Should().OnlyContain(v => v == 0f);
+            }
+            // Pinned storage: a compacting collection does not move it off the line.
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        }
+    }
+
     [Fact]
     public void Backward_AddsIntoGradients_UntilZeroed()
     {
