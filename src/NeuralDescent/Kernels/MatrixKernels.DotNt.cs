@@ -26,6 +26,20 @@ internal static unsafe partial class MatrixKernels
         where TOps : ILanes8<T>
         where T : unmanaged
     {
+        // A tall A (a 10-class layer over a large batch) goes through in blocks of rows that fit in L1 (32 KiB), every
+        // column of C done for one block before the next: A then streams from memory once instead of once per group of
+        // B's rows.
+        int block = Math.Max(4, 8192 / Math.Max(k, 1) & ~3);
+        for (int i0 = 0; i0 < m; i0 += block)
+            DotNtRows<TOps, T>(Math.Min(block, m - i0), n, k, a + (long)i0 * lda, lda, b, ldb, c + (long)i0 * ldc, ldc, accumulate, bias, relu);
+    }
+
+    /// <summary>All of C for <paramref name="m"/> rows of A: tiles of 2 × 4, then the columns left over four rows at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DotNtRows<TOps, T>(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias, bool relu)
+        where TOps : ILanes8<T>
+        where T : unmanaged
+    {
         int j = 0;
         for (; j + 4 <= n; j += 4)
         {

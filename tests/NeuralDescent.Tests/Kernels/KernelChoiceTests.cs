@@ -52,6 +52,7 @@ public class KernelChoiceTests
     [InlineData(1, 10, 37)]   // a single row against a skinny output: dot-product tiles
     [InlineData(7, 13, 64)]
     [InlineData(2, 5, 21)]    // two eight-lane steps and a tail of five
+    [InlineData(1000, 10, 130)] // a tall A: several blocks of rows, split across threads
     public void GemmDotProducts_SumInEightLanesThenPairwise(int m, int n, int k)
     {
         float[] a = Rand.Floats(m * k, 41), b = Rand.Floats(n * k, 42), c = new float[m * n];
