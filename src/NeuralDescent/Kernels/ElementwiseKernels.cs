@@ -3,7 +3,6 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using NeuralDescent.Kernels.Common;
 
 namespace NeuralDescent.Kernels;
 
@@ -104,58 +103,10 @@ internal static class ElementwiseKernels
     /// Row-wise stable softmax of a rows×width matrix: yᵢ = exp(xᵢ − max x) / Σⱼ exp(xⱼ − max x).
     /// Shifting by the row maximum keeps every exponent ≤ 0, so logits of ±1000 give exact 0/1 instead of NaN.
     /// </summary>
-    /// <remarks>Batches of at least 2 × <see cref="SoftmaxRowsPerThread"/> rows are split into fixed row ranges across the kernel threads; rows are independent, so the split cannot change a result.</remarks>
-    public static unsafe void SoftmaxForward(ReadOnlySpan<float> x, Span<float> y, int rows, int width)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void SoftmaxForward(ReadOnlySpan<float> x, Span<float> y, int rows, int width)
     {
         CheckLengths(x.Length, x.Length, y.Length);
-        if (rows < 2 * SoftmaxRowsPerThread || WorkerPool.AvailableThreads == 1)
-        {
-            SoftmaxRows(x, y, rows, width);
-            return;
-        }
-        fixed (float* px = x)
-        fixed (float* py = y)
-        {
-            SoftmaxJob job = t_softmaxJob ??= new SoftmaxJob();
-            job.Set(px, py, width);
-            try
-            {
-                RangeParallel.Run(job, rows, SoftmaxRowsPerThread);
-            }
-            finally
-            {
-                job.Set(null, null, 0);
-            }
-        }
-    }
-
-    /// <summary>Rows of softmax below which a thread's share would cost less than handing it over (a 10-wide row: about 25 ns).</summary>
-    internal const int SoftmaxRowsPerThread = 512;
-
-    [ThreadStatic] private static SoftmaxJob? t_softmaxJob;
-
-    private sealed unsafe class SoftmaxJob : IRangeWork
-    {
-        private float* _x, _y;
-        private int _width;
-
-        public void Set(float* x, float* y, int width)
-        {
-            _x = x;
-            _y = y;
-            _width = width;
-        }
-
-        public void Run(int start, int end)
-        {
-            long offset = (long)start * _width, length = (long)(end - start) * _width;
-            SoftmaxRows(new ReadOnlySpan<float>(_x + offset, (int)length), new Span<float>(_y + offset, (int)length), end - start, _width);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void SoftmaxRows(ReadOnlySpan<float> x, Span<float> y, int rows, int width)
-    {
         if (width >= Vector256<float>.Count && width <= 2 * Vector256<float>.Count && MatrixKernels.SimdEnabled)
         {
             if (Vector256.IsHardwareAccelerated) SoftmaxRows8To16(x, y, rows, width);

@@ -41,35 +41,6 @@ public class ElementwiseKernelTests
         y[4].Should().BeApproximately(0.5f, 1e-6f);
     }
 
-    [Theory]
-    [InlineData(10)]
-    [InlineData(37)]
-    public void Softmax_OfManyRows_IsTheSameOnAnyThreadCount(int width)
-    {
-        const int rows = 3001; // above the split threshold, not a multiple of the thread count
-        float[] logits = Rand.Floats(rows * width, 11);
-        int saved = ComputeOptions.ThreadCount;
-        try
-        {
-            ComputeOptions.ThreadCount = 1;
-            float[] expected = new float[logits.Length];
-            ElementwiseKernels.SoftmaxForward(logits, expected, rows, width);
-            foreach (int threads in new[] { 2, 3 })
-            {
-                ComputeOptions.ThreadCount = threads;
-                float[] y = new float[logits.Length], inPlace = (float[])logits.Clone();
-                ElementwiseKernels.SoftmaxForward(logits, y, rows, width);
-                ElementwiseKernels.SoftmaxForward(inPlace, inPlace, rows, width);
-                y.Select(BitConverter.SingleToInt32Bits).Should().Equal(expected.Select(BitConverter.SingleToInt32Bits), $"{threads} threads");
-                inPlace.Select(BitConverter.SingleToInt32Bits).Should().Equal(expected.Select(BitConverter.SingleToInt32Bits), $"{threads} threads, in place");
-            }
-        }
-        finally
-        {
-            ComputeOptions.ThreadCount = saved;
-        }
-    }
-
     [Fact]
     public void Softmax_RowsSumToOne()
     {
