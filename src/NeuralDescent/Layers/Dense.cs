@@ -114,12 +114,22 @@ public sealed class Dense : IFusesActivation
     public void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize)
     {
         LayerGuard.CheckBatch(this, input.Length, InputSize, outputGradient.Length, OutputSize, batchSize);
+        BackwardFrom(input, default, outputGradient, default, inputGradient, batchSize);
+    }
+
+    /// <summary>
+    /// G = ∂C/∂Z from dy (masked by a fused ReLU's output into <paramref name="maskedGradient"/> when
+    /// <paramref name="reluOutput"/> is given) in the same pass as ∂C/∂b += Σ_rows G, then ∂C/∂W and ∂C/∂X.
+    /// </summary>
+    private void BackwardFrom(ReadOnlySpan<float> input, ReadOnlySpan<float> reluOutput, ReadOnlySpan<float> dy, Span<float> maskedGradient, Span<float> inputGradient, int batchSize)
+    {
+        Span<float> biasGradient = _biases.GradientForAccumulation(out bool biasesZero);
+        if (biasesZero) biasGradient.Clear();
+        ElementwiseKernels.ReluBackwardAndColumnSums(reluOutput, dy, maskedGradient, biasGradient, batchSize, OutputSize);
+        ReadOnlySpan<float> outputGradient = reluOutput.IsEmpty ? dy : maskedGradient;
         // ∂C/∂W += Gᵀ·X: (outputSize × batch)·(batch × inputSize); written rather than added after a (lazy) ZeroGradient.
         Span<float> weightGradient = _weights.GradientForAccumulation(out bool weightsZero);
         MatrixKernels.Gemm(true, false, OutputSize, InputSize, batchSize, outputGradient, OutputSize, input, InputSize, weightGradient, InputSize, accumulate: !weightsZero);
-        Span<float> biasGradient = _biases.GradientForAccumulation(out bool biasesZero);
-        if (biasesZero) biasGradient.Clear();
-        ElementwiseKernels.AccumulateColumnSums(outputGradient, biasGradient, batchSize, OutputSize);
         if (!inputGradient.IsEmpty)
         {
             LayerGuard.CheckBatch(this, inputGradient.Length, InputSize, outputGradient.Length, OutputSize, batchSize);
@@ -128,14 +138,13 @@ public sealed class Dense : IFusesActivation
         }
     }
 
-    /// <summary>ReLU's backward into a buffer of the layer's (training only, grown to the largest batch), then <see cref="Backward"/>.</summary>
+    /// <summary>ReLU's backward into a buffer of the layer's (training only, grown to the largest batch), then as <see cref="Backward"/>.</summary>
     void IFusesActivation.BackwardFused(ReadOnlySpan<float> input, ReadOnlySpan<float> activationOutput, ReadOnlySpan<float> activationGradient, Span<float> inputGradient, int batchSize)
     {
+        LayerGuard.CheckBatch(this, input.Length, InputSize, activationGradient.Length, OutputSize, batchSize);
         int length = batchSize * OutputSize;
         if (_fusedGradient.Length < length) _fusedGradient = new float[length];
-        Span<float> gradient = _fusedGradient.AsSpan(0, length);
-        ElementwiseKernels.LeakyReluBackward(activationOutput[..length], activationGradient[..length], gradient, 0f);
-        Backward(input, default, gradient, inputGradient, batchSize);
+        BackwardFrom(input, activationOutput[..length], activationGradient[..length], _fusedGradient.AsSpan(0, length), inputGradient, batchSize);
     }
 
     /// <inheritdoc />

@@ -41,6 +41,46 @@ public class ElementwiseKernelTests
         y[4].Should().BeApproximately(0.5f, 1e-6f);
     }
 
+    [Theory]
+    [InlineData(7, 37, true)]     // one thread: below the split
+    [InlineData(128, 512, true)]  // W3's hidden layer: columns split across threads
+    [InlineData(100, 333, true)]  // a ragged last panel
+    [InlineData(128, 512, false)] // bias gradient only
+    public void ReluBackwardAndColumnSums_IsLeakyReluBackwardThenColumnSums_OnAnyThreadCount(int rows, int width, bool relu)
+    {
+        float[] output = Rand.Floats(rows * width, 21), dy = Rand.Floats(rows * width, 22), start = Rand.Floats(width, 23);
+        for (int i = 0; i < output.Length; i += 7) output[i] = i % 2 == 0 ? 0f : -MathF.Abs(output[i]); // zeros and negatives are masked
+        output[1] = float.NaN;
+        dy[2] = -0f;
+        float[] expectedGradient = relu ? new float[dy.Length] : dy;
+        if (relu) ElementwiseKernels.LeakyReluBackward(output, dy, expectedGradient, 0f);
+        float[] expectedSums = (float[])start.Clone();
+        ElementwiseKernels.AccumulateColumnSums(expectedGradient, expectedSums, rows, width);
+        int saved = ComputeOptions.ThreadCount;
+        try
+        {
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                ComputeOptions.ThreadCount = threads;
+                float[] gradient = relu ? Rand.Floats(dy.Length, 24) : [], sums = (float[])start.Clone();
+                ElementwiseKernels.ReluBackwardAndColumnSums(relu ? output : default, dy, gradient, sums, rows, width);
+                if (relu) gradient.Select(BitConverter.SingleToInt32Bits).Should().Equal(expectedGradient.Select(BitConverter.SingleToInt32Bits), $"gradient, {threads} thread(s)");
+                sums.Select(BitConverter.SingleToInt32Bits).Should().Equal(expectedSums.Select(BitConverter.SingleToInt32Bits), $"column sums, {threads} thread(s)");
+            }
+        }
+        finally
+        {
+            ComputeOptions.ThreadCount = saved;
+        }
+    }
+
+    [Fact]
+    public void ReluBackwardAndColumnSums_RejectsShortSpans()
+    {
+        Action act = () => ElementwiseKernels.ReluBackwardAndColumnSums(new float[10], new float[12], new float[12], new float[4], 3, 4);
+        act.Should().Throw<ArgumentException>().WithMessage("*3×4*ReLU output 10*");
+    }
+
     [Fact]
     public void Softmax_RowsSumToOne()
     {
