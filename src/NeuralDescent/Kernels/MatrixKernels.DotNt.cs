@@ -10,8 +10,8 @@ internal static unsafe partial class MatrixKernels
     /// A·Bᵀ as blocks of dot products, for a skinny output (n ≤ 16, e.g. a 10-class output layer) or a short one
     /// (m ≤ <see cref="DotNtMaxRows"/>, e.g. Nielsen's batch of 10): both A's rows and B's rows run contiguously along k,
     /// so nothing is packed and no lanes are wasted on padding rows or columns.
-    /// C[i, j] (+)= Σₚ A[i, p]·B[j, p] in tiles of 2 rows of A × 4 rows of B, B's four rows held in L1 while every row
-    /// of A passes. Every element is summed the same way whichever tile covers it (one eight-lane accumulator over k in
+    /// C[i, j] (+)= Σₚ A[i, p]·B[j, p] in tiles of 2 rows of A × 4 rows of B, over A in blocks of rows that fit in L1:
+    /// every group of B's rows passes over a block before the next block is read. Every element is summed the same way whichever tile covers it (one eight-lane accumulator over k in
     /// steps of 8, its horizontal sum in the order of <see cref="ILanes8{TVector}.Sum"/>, then the k mod 8 tail in order), so results do not depend on how C is split.
     /// </summary>
     private static void GemmDotNt(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias, bool relu)
