@@ -33,6 +33,6 @@ public sealed class AdaGrad : StatefulOptimizer
     public override IReadOnlyList<string> StateNames { get; } = ["sum"];
 
     /// <inheritdoc />
-    protected override void Update(Span<float> values, ReadOnlySpan<float> gradient, float[][] state, int offset, long step)
-        => OptimizerKernels.AdaGrad(values, gradient, state[0].AsSpan(offset, values.Length), LearningRate, WeightDecay, Epsilon);
+    protected override void Update(Span<float> values, ReadOnlySpan<float> gradient, OptimizerStateRange state, long step)
+        => OptimizerKernels.AdaGrad(values, gradient, state[0], LearningRate, WeightDecay, Epsilon);
 }

@@ -53,6 +53,6 @@ public class Adam : StatefulOptimizer
     public sealed override IReadOnlyList<string> StateNames { get; } = ["exp_avg", "exp_avg_sq"];
 
     /// <inheritdoc />
-    protected sealed override void Update(Span<float> values, ReadOnlySpan<float> gradient, float[][] state, int offset, long step)
-        => OptimizerKernels.Adam(values, gradient, state[0].AsSpan(offset, values.Length), state[1].AsSpan(offset, values.Length), LearningRate, Beta1, Beta2, Epsilon, WeightDecay, _decoupled, step);
+    protected sealed override void Update(Span<float> values, ReadOnlySpan<float> gradient, OptimizerStateRange state, long step)
+        => OptimizerKernels.Adam(values, gradient, state[0], state[1], LearningRate, Beta1, Beta2, Epsilon, WeightDecay, _decoupled, step);
 }

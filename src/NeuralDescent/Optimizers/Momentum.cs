@@ -39,6 +39,6 @@ public sealed class Momentum : StatefulOptimizer
     public override IReadOnlyList<string> StateNames { get; } = ["momentum_buffer"];
 
     /// <inheritdoc />
-    protected override void Update(Span<float> values, ReadOnlySpan<float> gradient, float[][] state, int offset, long step)
-        => OptimizerKernels.Momentum(values, gradient, state[0].AsSpan(offset, values.Length), LearningRate, MomentumFactor, WeightDecay, Nesterov);
+    protected override void Update(Span<float> values, ReadOnlySpan<float> gradient, OptimizerStateRange state, long step)
+        => OptimizerKernels.Momentum(values, gradient, state[0], LearningRate, MomentumFactor, WeightDecay, Nesterov);
 }

@@ -38,6 +38,6 @@ public sealed class RmsProp : StatefulOptimizer
     public override IReadOnlyList<string> StateNames { get; } = ["square_avg"];
 
     /// <inheritdoc />
-    protected override void Update(Span<float> values, ReadOnlySpan<float> gradient, float[][] state, int offset, long step)
-        => OptimizerKernels.RmsProp(values, gradient, state[0].AsSpan(offset, values.Length), LearningRate, Alpha, WeightDecay, Epsilon);
+    protected override void Update(Span<float> values, ReadOnlySpan<float> gradient, OptimizerStateRange state, long step)
+        => OptimizerKernels.RmsProp(values, gradient, state[0], LearningRate, Alpha, WeightDecay, Epsilon);
 }

@@ -28,7 +28,7 @@ public sealed class Sgd : StatefulOptimizer
     public override IReadOnlyList<string> StateNames { get; } = [];
 
     /// <inheritdoc />
-    protected override void Update(Span<float> values, ReadOnlySpan<float> gradient, float[][] state, int offset, long step)
+    protected override void Update(Span<float> values, ReadOnlySpan<float> gradient, OptimizerStateRange state, long step)
     {
         // θ ← (−η)·g + θ in one fused pass; with decay, first θ ← (1 − ηλ)·θ, which is the same update.
         if (WeightDecay != 0f) TensorPrimitives.Multiply(values, 1f - LearningRate * WeightDecay, values);

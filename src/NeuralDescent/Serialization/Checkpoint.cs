@@ -164,7 +164,7 @@ public sealed class Checkpoint
         if (optimizer is not StatefulOptimizer stateful)
             throw new NotSupportedException($"Checkpoints need an optimizer derived from StatefulOptimizer; {optimizer.GetType().Name} is not.");
         (List<Tensor> tensors, Dictionary<string, string> metadata) = ModelFile.Describe(network);
-        float[][][] state = stateful.ExportState(network.Parameters).Select(p => p.Select(b => (float[])b.Clone()).ToArray()).ToArray();
+        float[][][] state = stateful.ExportState(network.Parameters);
         return new Checkpoint(epoch, step, baseRate, optimizer.GetType().Name, stateful.StepCount, shuffle.GetState(), dropout.GetState(), data.GetState(),
             (int[])order.Clone(), tensors, metadata[ModelFile.ArchitectureKey], metadata[ModelFile.InputShapeKey], state, stateful.StateNames);
     }

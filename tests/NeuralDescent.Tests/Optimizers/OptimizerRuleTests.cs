@@ -78,8 +78,28 @@ public class OptimizerRuleTests
         momentum.GetState(a).Should().BeEmpty();
         a.Gradient.Fill(1f);
         momentum.Step([a]);
-        momentum.GetState(a)[0].Should().Equal(1f, 1f);
+        momentum.GetState(a)[0].ToArray().Should().Equal(1f, 1f);
         momentum.GetState(b).Should().BeEmpty();
+    }
+
+    [Fact]
+    public unsafe void StateBuffers_StartOnCacheLines_AndAreTheLiveState()
+    {
+        // Full-width loads and stores of the update then never straddle two cache lines, as with the parameter itself.
+        var p = new Parameter("w", 7, 5);
+        p.Gradient.Fill(0.5f);
+        var adam = new Adam(0.01f);
+        adam.Step([p]);
+        IReadOnlyList<Memory<float>> state = adam.GetState(p);
+        state.Should().HaveCount(2);
+        foreach (Memory<float> buffer in state)
+        {
+            buffer.Length.Should().Be(35);
+            fixed (float* start = buffer.Span) ((nuint)start % 64).Should().Be(0u);
+        }
+        state[0].Span[3].Should().BeApproximately(0.05f, 1e-7f, "m = (1 − β₁)·g after one step");
+        state[0].Span[3] = 2f;
+        adam.GetState(p)[0].Span[3].Should().Be(2f, "GetState returns the buffers the optimizer updates, not copies");
     }
 
     [Theory]

@@ -31,4 +31,7 @@ internal readonly struct AlignedFloats
 
     /// <summary>The floats, starting on a cache line.</summary>
     public Span<float> Span => new(_array, _offset, Length);
+
+    /// <summary>The same floats as <see cref="Span"/>, as a <see cref="Memory{T}"/> that can be kept.</summary>
+    public Memory<float> Memory => new(_array, _offset, Length);
 }
