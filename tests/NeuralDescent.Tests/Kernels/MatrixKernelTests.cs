@@ -157,7 +157,9 @@ public class MatrixKernelTests
         bool saved = MatrixKernels.Vector512Enabled;
         try
         {
-            foreach ((int m, int n, int k) in new[] { (12, 16, 4), (30, 33, 260), (64, 128, 784), (1030, 20, 36), (19, 48, 9), (40, 70, 33) })
+            // (71, 48, 128) and (83, 50, 64): A read in place by 12-row pairs, then a full 6-row panel and a ragged one packed,
+            // against paired, single and ragged B panels; 83 rows take two M blocks.
+            foreach ((int m, int n, int k) in new[] { (12, 16, 4), (30, 33, 260), (64, 128, 784), (1030, 20, 36), (19, 48, 9), (40, 70, 33), (71, 48, 128), (83, 50, 64) })
             foreach (bool ta in new[] { false, true })
             foreach (bool tb in new[] { false, true })
             {
