@@ -893,6 +893,17 @@ internal static unsafe partial class MatrixKernels
             b0 += ldb;
             b1 += ldb;
         }
+        Store12x32(c, ldc, accumulate, bias, relu, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, d0, d1, d2, d3, d4, d5, d6, d7, d8, d9, d10, d11);
+    }
+
+    /// <summary>The stores of a 12×32 tile: row r of C takes cr in its first 16 columns and dr in the next 16, with the epilogue of <see cref="Store512"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store12x32(float* c, int ldc, bool accumulate, float* bias, bool relu,
+        Vector512<float> c0, Vector512<float> c1, Vector512<float> c2, Vector512<float> c3, Vector512<float> c4, Vector512<float> c5,
+        Vector512<float> c6, Vector512<float> c7, Vector512<float> c8, Vector512<float> c9, Vector512<float> c10, Vector512<float> c11,
+        Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3, Vector512<float> d4, Vector512<float> d5,
+        Vector512<float> d6, Vector512<float> d7, Vector512<float> d8, Vector512<float> d9, Vector512<float> d10, Vector512<float> d11)
+    {
         float* bias1 = bias == null ? null : bias + 16;
         Store512(c, accumulate, bias, relu, c0); Store512(c + 16, accumulate, bias1, relu, d0); c += ldc;
         Store512(c, accumulate, bias, relu, c1); Store512(c + 16, accumulate, bias1, relu, d1); c += ldc;
@@ -944,19 +955,7 @@ internal static unsafe partial class MatrixKernels
             b0 += ldb;
             b1 += ldb;
         }
-        float* bias1 = bias == null ? null : bias + 16;
-        Store512(c, accumulate, bias, relu, c0); Store512(c + 16, accumulate, bias1, relu, d0); c += ldc;
-        Store512(c, accumulate, bias, relu, c1); Store512(c + 16, accumulate, bias1, relu, d1); c += ldc;
-        Store512(c, accumulate, bias, relu, c2); Store512(c + 16, accumulate, bias1, relu, d2); c += ldc;
-        Store512(c, accumulate, bias, relu, c3); Store512(c + 16, accumulate, bias1, relu, d3); c += ldc;
-        Store512(c, accumulate, bias, relu, c4); Store512(c + 16, accumulate, bias1, relu, d4); c += ldc;
-        Store512(c, accumulate, bias, relu, c5); Store512(c + 16, accumulate, bias1, relu, d5); c += ldc;
-        Store512(c, accumulate, bias, relu, c6); Store512(c + 16, accumulate, bias1, relu, d6); c += ldc;
-        Store512(c, accumulate, bias, relu, c7); Store512(c + 16, accumulate, bias1, relu, d7); c += ldc;
-        Store512(c, accumulate, bias, relu, c8); Store512(c + 16, accumulate, bias1, relu, d8); c += ldc;
-        Store512(c, accumulate, bias, relu, c9); Store512(c + 16, accumulate, bias1, relu, d9); c += ldc;
-        Store512(c, accumulate, bias, relu, c10); Store512(c + 16, accumulate, bias1, relu, d10); c += ldc;
-        Store512(c, accumulate, bias, relu, c11); Store512(c + 16, accumulate, bias1, relu, d11);
+        Store12x32(c, ldc, accumulate, bias, relu, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, d0, d1, d2, d3, d4, d5, d6, d7, d8, d9, d10, d11);
     }
 
     /// <summary>
