@@ -26,6 +26,14 @@ public readonly ref struct OptimizerStateRange
     /// <summary>State buffer <paramref name="index"/> over the range.</summary>
     /// <param name="index">0 … <see cref="Count"/> − 1.</param>
     /// <returns>The live values, updated in place by the rule.</returns>
-    /// <exception cref="IndexOutOfRangeException"><paramref name="index"/> is not a buffer of this optimizer.</exception>
-    public Span<float> this[int index] => _buffers[index].Span.Slice(_start, _length);
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not a buffer of this optimizer.</exception>
+    public Span<float> this[int index]
+    {
+        get
+        {
+            if ((uint)index >= (uint)Count)
+                throw new ArgumentOutOfRangeException(nameof(index), index, $"This optimizer keeps {Count} state buffer(s) per parameter.");
+            return _buffers[index].Span.Slice(_start, _length);
+        }
+    }
 }

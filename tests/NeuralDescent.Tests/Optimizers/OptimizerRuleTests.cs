@@ -82,6 +82,43 @@ public class OptimizerRuleTests
         momentum.GetState(b).Should().BeEmpty();
     }
 
+    private sealed class OneBufferOptimizer() : StatefulOptimizer(0.1f)
+    {
+        public Exception? Caught { get; private set; }
+
+        public int Seen { get; private set; }
+
+        public override string Name => "one-buffer";
+
+        public override IReadOnlyList<string> StateNames => ["trace"];
+
+        protected override void Update(Span<float> values, ReadOnlySpan<float> gradient, OptimizerStateRange state, long step)
+        {
+            Seen = state.Count;
+            state[0][0] += gradient[0];
+            try
+            {
+                _ = state[1];
+            }
+            catch (ArgumentOutOfRangeException e)
+            {
+                Caught = e;
+            }
+        }
+    }
+
+    [Fact]
+    public void StateRange_OfACustomOptimizer_HoldsItsBuffers_AndNamesABadIndex()
+    {
+        var p = new Parameter("w", 1, 2);
+        p.Gradient[0] = 3f;
+        var optimizer = new OneBufferOptimizer();
+        optimizer.Step([p]);
+        optimizer.Seen.Should().Be(1);
+        optimizer.GetState(p)[0].Span[0].Should().Be(3f);
+        optimizer.Caught.Should().BeOfType<ArgumentOutOfRangeException>().Which.Message.Should().Contain("1 state buffer");
+    }
+
     [Fact]
     public unsafe void StateBuffers_StartOnCacheLines_AndAreTheLiveState()
     {
