@@ -63,7 +63,7 @@ public sealed class MnistDownloadTests : IDisposable
             .And.Contain("/refused/train-images-idx3-ubyte.gz: Connection refused")
             .And.Contain("/truncated/train-images-idx3-ubyte.gz: ")
             .And.Contain("/corrupt/train-images-idx3-ubyte.gz: ")
-            .And.Contain("/slow/train-images-idx3-ubyte.gz: no data arrived for 1 s")
+            .And.Contain(FormattableString.Invariant($"/slow/train-images-idx3-ubyte.gz: no data arrived for {SlowMirrorStallLimit} s"))
             .And.Contain("/missing/train-images-idx3-ubyte.gz: HTTP 404")
             .And.EndWith("check the internet connection, or put the four MNIST files in '" + _dir + "' by hand and call Mnist.Load(directory).");
         Directory.GetFiles(_dir).Should().BeEmpty("a file is kept only after its checksum passed");
