@@ -133,7 +133,8 @@ internal static unsafe partial class MatrixKernels
         // a row-major A row by row, a transposed A six contiguous values per k. Edge panels are always packed.
         // With AVX-512, pairs of 6-row panels go through the 12-row Vector512 kernels, which read A in place the same
         // way; the rows after the pairs are packed (I2's 10000×128×784 on one Zen 5 thread: 78–81 % of the peak with
-        // A packed, 96–97 % in place).
+        // A packed, 96–97 % in place), and read from there by the 6-row kernels unless they come in fours, which a 4×32
+        // kernel reads in place against paired B panels (see MultiplyPanels).
         // (The in-place kernels are x64-only; ARM64's Vector128 kernel always reads packed panels.)
         bool inPlaceA = (k & 3) == 0 && Fma.IsSupported;
         bool wide = Vector512Enabled;
@@ -230,6 +231,17 @@ internal static unsafe partial class MatrixKernels
                     float* pair = packedA + (ir / Mr) * Mr * kcp;
                     if (pairB) Kernel12x32Vector512(kcp, pair, pair + Mr * kcp, bPanel, bPanel1, bStride, cTile, ldc, acc, epilogue, rectify);
                     else Kernel12x16Vector512(kcp, pair, pair + Mr * kcp, bPanel, cTile, ldc, acc, epilogue, rectify);
+                }
+            }
+            if (pairB && inPlaceA && (mc - ir) % 4 == 0)
+            {
+                // The rows after the pairs when they come in fours (M = 64 leaves 4, M = 128 leaves 8): read in place,
+                // four at a time, straight into C, instead of a packed 6-row panel with two rows of padding.
+                for (; ir < mc; ir += 4)
+                {
+                    float* a = transposeA ? pa0 + (long)pc * lda + ic + ir : pa0 + (long)(ic + ir) * lda + pc;
+                    Kernel4x32Vector512(kcp, a, transposeA ? 1 : lda, transposeA ? lda : 1, bPanel, bPanel1, bStride,
+                        pc0 + (long)(ic + ir) * ldc + jr, ldc, acc, epilogue, rectify);
                 }
             }
             for (; pairB && ir < mc; ir += Mr)
@@ -990,6 +1002,36 @@ internal static unsafe partial class MatrixKernels
         Store512(c, accumulate, bias, relu, c3); Store512(c + 16, accumulate, bias1, relu, d3); c += ldc;
         Store512(c, accumulate, bias, relu, c4); Store512(c + 16, accumulate, bias1, relu, d4); c += ldc;
         Store512(c, accumulate, bias, relu, c5); Store512(c + 16, accumulate, bias1, relu, d5);
+    }
+
+    /// <summary>
+    /// A 4×32 tile for AVX-512 over four rows of A read in place, element (r, p) at a + r·<paramref name="rowStep"/> +
+    /// p·<paramref name="kStep"/> (a row-major A: lda and 1; a transposed one: 1 and lda), against two 16-column B panels:
+    /// eight accumulators, the same broadcasts, FMAs and stores per row as the 6×32 and 12×32 kernels, so the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel4x32Vector512(int kc, float* a, nint rowStep, nint kStep, float* b0, float* b1, int ldb, float* c, int ldc,
+        bool accumulate, float* bias, bool relu)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default;
+        nint row2 = 2 * rowStep, row3 = 3 * rowStep;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> u = Vector512.Load(b0), v = Vector512.Load(b1), x;
+            x = Vector512.Create(a[0]); c0 = Vector512.FusedMultiplyAdd(x, u, c0); d0 = Vector512.FusedMultiplyAdd(x, v, d0);
+            x = Vector512.Create(a[rowStep]); c1 = Vector512.FusedMultiplyAdd(x, u, c1); d1 = Vector512.FusedMultiplyAdd(x, v, d1);
+            x = Vector512.Create(a[row2]); c2 = Vector512.FusedMultiplyAdd(x, u, c2); d2 = Vector512.FusedMultiplyAdd(x, v, d2);
+            x = Vector512.Create(a[row3]); c3 = Vector512.FusedMultiplyAdd(x, u, c3); d3 = Vector512.FusedMultiplyAdd(x, v, d3);
+            a += kStep;
+            b0 += ldb;
+            b1 += ldb;
+        }
+        float* bias1 = bias == null ? null : bias + 16;
+        Store512(c, accumulate, bias, relu, c0); Store512(c + 16, accumulate, bias1, relu, d0); c += ldc;
+        Store512(c, accumulate, bias, relu, c1); Store512(c + 16, accumulate, bias1, relu, d1); c += ldc;
+        Store512(c, accumulate, bias, relu, c2); Store512(c + 16, accumulate, bias1, relu, d2); c += ldc;
+        Store512(c, accumulate, bias, relu, c3); Store512(c + 16, accumulate, bias1, relu, d3);
     }
 
     /// <summary>

@@ -139,7 +139,8 @@ public class MatrixKernelTests
         {
             MatrixKernels.Vector512Enabled = true;
             // (24, 70, 36): B's rows read in place for two column pairs (row stride n + pad), six columns packed.
-            foreach ((int m, int n, int k) in new[] { (12, 16, 4), (13, 33, 7), (30, 20, 260), (25, 17, 16), (19, 48, 9), (40, 70, 33), (24, 70, 36) })
+            // (28, 40, 20) and (32, 64, 36): four and eight rows after the 12-row pairs, read in place four at a time.
+            foreach ((int m, int n, int k) in new[] { (12, 16, 4), (13, 33, 7), (30, 20, 260), (25, 17, 16), (19, 48, 9), (40, 70, 33), (24, 70, 36), (28, 40, 20), (32, 64, 36) })
             foreach (bool ta in new[] { false, true })
             foreach (bool tb in new[] { false, true })
                 CompareWithReference(ta, tb, m, n, k, accumulate: k % 2 == 0, pad: 1);
@@ -158,8 +159,9 @@ public class MatrixKernelTests
         try
         {
             // (71, 48, 128) and (83, 50, 64): A read in place by 12-row pairs, then a full 6-row panel and a ragged one packed,
-            // against paired, single and ragged B panels; 83 rows take two M blocks.
-            foreach ((int m, int n, int k) in new[] { (12, 16, 4), (30, 33, 260), (64, 128, 784), (1030, 20, 36), (19, 48, 9), (40, 70, 33), (71, 48, 128), (83, 50, 64) })
+            // against paired, single and ragged B panels; 83 rows take two M blocks. (64, 128, 784) and (80, 48, 16) leave
+            // four rows, and eight in a second M block, that are read in place four at a time.
+            foreach ((int m, int n, int k) in new[] { (12, 16, 4), (30, 33, 260), (64, 128, 784), (1030, 20, 36), (19, 48, 9), (40, 70, 33), (71, 48, 128), (83, 50, 64), (80, 48, 16) })
             foreach (bool ta in new[] { false, true })
             foreach (bool tb in new[] { false, true })
             {
