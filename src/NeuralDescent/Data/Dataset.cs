@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 using System.Numerics.Tensors;
+using NeuralDescent.Kernels;
 using NeuralDescent.Kernels.Common;
 
 namespace NeuralDescent.Data;
@@ -198,7 +199,7 @@ public sealed class Dataset
         }
         if (indices.Length < 2 * RowsPerThread || WorkerPool.AvailableThreads == 1)
         {
-            CopyRows(indices, inputs, targets);
+            CopyRows(indices, inputs, targets, streaming: false);
             return;
         }
         fixed (int* pi = indices)
@@ -242,13 +243,20 @@ public sealed class Dataset
             Dataset data = _data!;
             data.CopyRows(new ReadOnlySpan<int>(_indices + start, end - start),
                 new Span<float>(_inputs + (long)start * data.InputSize, (end - start) * data.InputSize),
-                new Span<float>(_targets + (long)start * data.TargetSize, (end - start) * data.TargetSize));
+                new Span<float>(_targets + (long)start * data.TargetSize, (end - start) * data.TargetSize), streaming: true);
         }
     }
 
-    /// <summary>The rows of <see cref="CopyBatch"/> on the calling thread, indices and lengths already checked.</summary>
+    /// <summary>
+    /// The rows of <see cref="CopyBatch"/> on the calling thread, indices and lengths already checked. With
+    /// <paramref name="streaming"/> (a batch split across threads, which every thread then reads whole) the inputs
+    /// are written with <see cref="StreamingStores"/>: the lines the other cores still hold from the last batch are
+    /// then not waited for one by one. Zen 5, two threads, alternating builds, three rounds: W1 epochs in <c>Fit</c>
+    /// 0.172–0.184 → 0.156–0.171 s; W3 (whose copy is 3 % of a step) 0.83–0.99 s either way; a 64-row copy after
+    /// both cores had read the batch buffer 25.0–25.6 → 17.9–18.1 µs.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void CopyRows(ReadOnlySpan<int> indices, Span<float> inputs, Span<float> targets)
+    private void CopyRows(ReadOnlySpan<int> indices, Span<float> inputs, Span<float> targets, bool streaming)
     {
         // Shuffled rows come from all over the dataset: each row is asked for PrefetchRows rows ahead of its copy (a
         // training batch's share of a thread, all of it before the first copy), so that many rows' cache misses are in
@@ -259,9 +267,10 @@ public sealed class Dataset
         {
             if (b + ahead < indices.Length) PrefetchInputs(indices.Slice(b + ahead, 1));
             int index = indices[b];
-            CopyInputUnchecked(index, inputs.Slice(b * InputSize, InputSize));
+            CopyInputUnchecked(index, inputs.Slice(b * InputSize, InputSize), streaming);
             CopyTargetUnchecked(index, targets.Slice(b * TargetSize, TargetSize));
         }
+        if (streaming) StreamingStores.Fence();
     }
 
     /// <summary>
@@ -302,9 +311,14 @@ public sealed class Dataset
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void CopyInputUnchecked(int index, Span<float> destination)
+    private void CopyInputUnchecked(int index, Span<float> destination, bool streaming = false)
     {
-        if (_byteInputs is not null)
+        if (streaming)
+        {
+            if (_byteInputs is not null) StreamingStores.ScaleBytes(_byteInputs.AsSpan(index * InputSize, InputSize), _scale, destination);
+            else StreamingStores.Copy(_floatInputs.AsSpan(index * InputSize, InputSize), destination);
+        }
+        else if (_byteInputs is not null)
         {
             ReadOnlySpan<byte> source = _byteInputs.AsSpan(index * InputSize, InputSize);
             TensorPrimitives.ConvertTruncating<byte, float>(source, destination);
