@@ -916,19 +916,18 @@ internal static unsafe partial class MatrixKernels
         Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3, Vector512<float> d4, Vector512<float> d5,
         Vector512<float> d6, Vector512<float> d7, Vector512<float> d8, Vector512<float> d9, Vector512<float> d10, Vector512<float> d11)
     {
-        float* bias1 = bias == null ? null : bias + 16;
-        Store512(c, accumulate, bias, relu, c0); Store512(c + 16, accumulate, bias1, relu, d0); c += ldc;
-        Store512(c, accumulate, bias, relu, c1); Store512(c + 16, accumulate, bias1, relu, d1); c += ldc;
-        Store512(c, accumulate, bias, relu, c2); Store512(c + 16, accumulate, bias1, relu, d2); c += ldc;
-        Store512(c, accumulate, bias, relu, c3); Store512(c + 16, accumulate, bias1, relu, d3); c += ldc;
-        Store512(c, accumulate, bias, relu, c4); Store512(c + 16, accumulate, bias1, relu, d4); c += ldc;
-        Store512(c, accumulate, bias, relu, c5); Store512(c + 16, accumulate, bias1, relu, d5); c += ldc;
-        Store512(c, accumulate, bias, relu, c6); Store512(c + 16, accumulate, bias1, relu, d6); c += ldc;
-        Store512(c, accumulate, bias, relu, c7); Store512(c + 16, accumulate, bias1, relu, d7); c += ldc;
-        Store512(c, accumulate, bias, relu, c8); Store512(c + 16, accumulate, bias1, relu, d8); c += ldc;
-        Store512(c, accumulate, bias, relu, c9); Store512(c + 16, accumulate, bias1, relu, d9); c += ldc;
-        Store512(c, accumulate, bias, relu, c10); Store512(c + 16, accumulate, bias1, relu, d10); c += ldc;
-        Store512(c, accumulate, bias, relu, c11); Store512(c + 16, accumulate, bias1, relu, d11);
+        StoreRow32(c, accumulate, bias, relu, c0, d0); c += ldc;
+        StoreRow32(c, accumulate, bias, relu, c1, d1); c += ldc;
+        StoreRow32(c, accumulate, bias, relu, c2, d2); c += ldc;
+        StoreRow32(c, accumulate, bias, relu, c3, d3); c += ldc;
+        StoreRow32(c, accumulate, bias, relu, c4, d4); c += ldc;
+        StoreRow32(c, accumulate, bias, relu, c5, d5); c += ldc;
+        StoreRow32(c, accumulate, bias, relu, c6, d6); c += ldc;
+        StoreRow32(c, accumulate, bias, relu, c7, d7); c += ldc;
+        StoreRow32(c, accumulate, bias, relu, c8, d8); c += ldc;
+        StoreRow32(c, accumulate, bias, relu, c9, d9); c += ldc;
+        StoreRow32(c, accumulate, bias, relu, c10, d10); c += ldc;
+        StoreRow32(c, accumulate, bias, relu, c11, d11);
     }
 
     /// <summary>
@@ -995,13 +994,12 @@ internal static unsafe partial class MatrixKernels
             b0 += ldb;
             b1 += ldb;
         }
-        float* bias1 = bias == null ? null : bias + 16;
-        Store512(c, accumulate, bias, relu, c0); Store512(c + 16, accumulate, bias1, relu, d0); c += ldc;
-        Store512(c, accumulate, bias, relu, c1); Store512(c + 16, accumulate, bias1, relu, d1); c += ldc;
-        Store512(c, accumulate, bias, relu, c2); Store512(c + 16, accumulate, bias1, relu, d2); c += ldc;
-        Store512(c, accumulate, bias, relu, c3); Store512(c + 16, accumulate, bias1, relu, d3); c += ldc;
-        Store512(c, accumulate, bias, relu, c4); Store512(c + 16, accumulate, bias1, relu, d4); c += ldc;
-        Store512(c, accumulate, bias, relu, c5); Store512(c + 16, accumulate, bias1, relu, d5);
+        StoreRow32(c, accumulate, bias, relu, c0, d0); c += ldc;
+        StoreRow32(c, accumulate, bias, relu, c1, d1); c += ldc;
+        StoreRow32(c, accumulate, bias, relu, c2, d2); c += ldc;
+        StoreRow32(c, accumulate, bias, relu, c3, d3); c += ldc;
+        StoreRow32(c, accumulate, bias, relu, c4, d4); c += ldc;
+        StoreRow32(c, accumulate, bias, relu, c5, d5);
     }
 
     /// <summary>
@@ -1027,11 +1025,10 @@ internal static unsafe partial class MatrixKernels
             b0 += ldb;
             b1 += ldb;
         }
-        float* bias1 = bias == null ? null : bias + 16;
-        Store512(c, accumulate, bias, relu, c0); Store512(c + 16, accumulate, bias1, relu, d0); c += ldc;
-        Store512(c, accumulate, bias, relu, c1); Store512(c + 16, accumulate, bias1, relu, d1); c += ldc;
-        Store512(c, accumulate, bias, relu, c2); Store512(c + 16, accumulate, bias1, relu, d2); c += ldc;
-        Store512(c, accumulate, bias, relu, c3); Store512(c + 16, accumulate, bias1, relu, d3);
+        StoreRow32(c, accumulate, bias, relu, c0, d0); c += ldc;
+        StoreRow32(c, accumulate, bias, relu, c1, d1); c += ldc;
+        StoreRow32(c, accumulate, bias, relu, c2, d2); c += ldc;
+        StoreRow32(c, accumulate, bias, relu, c3, d3);
     }
 
     /// <summary>
@@ -1039,6 +1036,14 @@ internal static unsafe partial class MatrixKernels
     /// <see cref="RunLength"/>, skipping <see cref="Skip"/> floats after each run (the default: one run, no skip).
     /// </summary>
     internal readonly record struct RowWalk(int FirstRun, int RunLength, int Skip);
+
+    /// <summary>One row of a 32-column tile: <paramref name="low"/> into its first 16 columns and <paramref name="high"/> into the next 16, each with <see cref="Store512"/>'s epilogue.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow32(float* c, bool accumulate, float* bias, bool relu, Vector512<float> low, Vector512<float> high)
+    {
+        Store512(c, accumulate, bias, relu, low);
+        Store512(c + 16, accumulate, bias == null ? null : bias + 16, relu, high);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store512(float* c, bool accumulate, float* bias, bool relu, Vector512<float> value)
