@@ -13,6 +13,69 @@ internal static class OptimizerKernels
 {
     private static bool UseVectors => Vector.IsHardwareAccelerated && MatrixKernels.SimdEnabled;
 
+    /// <summary>
+    /// Plain SGD: θ ← θ·(1 − ηλ) when λ ≠ 0, then θ ← (−η)·g + θ, each product and each sum rounded on its own (no
+    /// fused multiply-add), as <c>TensorPrimitives.Multiply</c> and <c>TensorPrimitives.MultiplyAdd</c> compute it.
+    /// Written here, fully optimized from its first call, because a training run's first epoch would otherwise run
+    /// those generic methods unoptimized until the tiered JIT gets to them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Sgd(Span<float> theta, ReadOnlySpan<float> g, float eta, float lambda)
+    {
+        if (g.Length < theta.Length) throw new ArgumentException($"The gradient has {g.Length} values for {theta.Length} parameters.", nameof(g));
+        bool decays = lambda != 0f;
+        float decay = 1f - eta * lambda, step = -eta;
+        int i = 0;
+        if (UseVectors && Vector512.IsHardwareAccelerated)
+        {
+            // θ and g stream through once, four vectors a step (as fast as TensorPrimitives.MultiplyAdd on a Zen 5:
+            // 1.9 µs for 50,176 values in L2; one vector a step took 2.8–3.1 µs).
+            Vector512<float> vDecay = Vector512.Create(decay), vStep = Vector512.Create(step);
+            unsafe
+            {
+                fixed (float* t0 = theta)
+                fixed (float* g0 = g)
+                {
+                    float* t = t0, gp = g0, end = t0 + (theta.Length & ~63);
+                    for (; t < end; t += 64, gp += 64)
+                    {
+                        Vector512<float> a = Vector512.Load(t), b = Vector512.Load(t + 16), c = Vector512.Load(t + 32), d = Vector512.Load(t + 48);
+                        if (decays)
+                        {
+                            a *= vDecay;
+                            b *= vDecay;
+                            c *= vDecay;
+                            d *= vDecay;
+                        }
+                        (Vector512.Load(gp) * vStep + a).Store(t);
+                        (Vector512.Load(gp + 16) * vStep + b).Store(t + 16);
+                        (Vector512.Load(gp + 32) * vStep + c).Store(t + 32);
+                        (Vector512.Load(gp + 48) * vStep + d).Store(t + 48);
+                    }
+                    i = theta.Length & ~63;
+                }
+            }
+        }
+        else if (UseVectors)
+        {
+            var vDecay = new Vector<float>(decay);
+            var vStep = new Vector<float>(step);
+            Span<Vector<float>> t = MemoryMarshal.Cast<float, Vector<float>>(theta);
+            ReadOnlySpan<Vector<float>> gv = MemoryMarshal.Cast<float, Vector<float>>(g);
+            for (int k = 0; k < t.Length; k++)
+            {
+                Vector<float> tk = decays ? t[k] * vDecay : t[k];
+                t[k] = gv[k] * vStep + tk;
+            }
+            i = t.Length * Vector<float>.Count;
+        }
+        for (; i < theta.Length; i++)
+        {
+            float ti = decays ? theta[i] * decay : theta[i];
+            theta[i] = g[i] * step + ti;
+        }
+    }
+
     /// <summary>g′ = g + λθ; b ← μb + g′; d = nesterov ? g′ + μb : b; θ ← θ − ηd.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Momentum(Span<float> theta, ReadOnlySpan<float> g, Span<float> buffer, float eta, float mu, float lambda, bool nesterov)

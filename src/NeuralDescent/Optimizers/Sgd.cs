@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using NeuralDescent.Kernels;
 
 namespace NeuralDescent.Optimizers;
 
@@ -30,8 +30,7 @@ public sealed class Sgd : StatefulOptimizer
     /// <inheritdoc />
     protected override void Update(Span<float> values, ReadOnlySpan<float> gradient, OptimizerStateRange state, long step)
     {
-        // θ ← (−η)·g + θ in one fused pass; with decay, first θ ← (1 − ηλ)·θ, which is the same update.
-        if (WeightDecay != 0f) TensorPrimitives.Multiply(values, 1f - LearningRate * WeightDecay, values);
-        TensorPrimitives.MultiplyAdd(gradient, -LearningRate, values, values);
+        // θ ← (−η)·g + θ in one pass; with decay, θ·(1 − ηλ) first, which is the same update.
+        OptimizerKernels.Sgd(values, gradient, LearningRate, WeightDecay);
     }
 }

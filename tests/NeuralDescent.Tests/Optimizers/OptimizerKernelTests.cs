@@ -8,6 +8,39 @@ namespace NeuralDescent.Tests.Optimizers;
 public class OptimizerKernelTests
 {
     [Theory]
+    [InlineData(0f)]
+    [InlineData(0.01f)]
+    public void Sgd_VectorAndScalarPaths_GiveTheBitsOfTheUnfusedDefinition(float lambda)
+    {
+        const int n = 16 * 37 + 11; // whole vectors, then a scalar tail
+        float[] g = Rand.Floats(n, 71);
+        const float eta = 0.1f;
+        // θ·(1 − ηλ), rounded, then (−η)·g rounded and added: two roundings per step, no fused multiply-add.
+        float[] expected = Rand.Floats(n, 72);
+        for (int i = 0; i < n; i++)
+        {
+            float decayed = lambda != 0f ? expected[i] * (1f - eta * lambda) : expected[i];
+            float product = g[i] * -eta;
+            expected[i] = product + decayed;
+        }
+        bool saved = MatrixKernels.SimdEnabled;
+        try
+        {
+            foreach (bool simd in new[] { true, false })
+            {
+                MatrixKernels.SimdEnabled = simd;
+                float[] theta = Rand.Floats(n, 72);
+                OptimizerKernels.Sgd(theta, g, eta, lambda);
+                theta.Select(BitConverter.SingleToInt32Bits).Should().Equal(expected.Select(BitConverter.SingleToInt32Bits), $"SIMD {simd}");
+            }
+        }
+        finally
+        {
+            MatrixKernels.SimdEnabled = saved;
+        }
+    }
+
+    [Theory]
     [InlineData(false, 0f)]
     [InlineData(false, 0.01f)]
     [InlineData(true, 0.01f)]
