@@ -246,8 +246,8 @@ internal static unsafe partial class MatrixKernels
             }
             for (; pairB && ir < mc; ir += Mr)
             {
-                // The 6-row panels left after the pairs (M = 64 leaves 4 rows): the 6×32 Vector512 kernel over
-                // both B panels, through a scratch tile when the panel is ragged.
+                // Any other rows left after the pairs (M = 71 leaves 11), or all of them when A is packed: the 6×32
+                // Vector512 kernel over both B panels, through a scratch tile when the panel is ragged.
                 int mr = Math.Min(Mr, mc - ir);
                 float* single = packedA + PackedPanelOffset(ir, mc, kcp, inPlaceA, wide);
                 float* cTile = pc0 + (long)(ic + ir) * ldc + jr;
