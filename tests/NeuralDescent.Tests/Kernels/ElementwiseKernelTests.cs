@@ -126,4 +126,79 @@ public class ElementwiseKernelTests
             MatrixKernels.SimdEnabled = saved;
         }
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ScaledDifference_HasTheBitsOfASubtractionThenAScaling_InPlaceToo(bool simd)
+    {
+        bool saved = MatrixKernels.SimdEnabled;
+        MatrixKernels.SimdEnabled = simd;
+        try
+        {
+            foreach (object[] row in Lengths())
+            {
+                int n = (int)row[0];
+                float[] y = Rand.Floats(n, (ulong)n + 7, 0f, 1f), t = Rand.Floats(n, (ulong)n + 8, -1f, 1f);
+                const float scale = 1f / 64;
+                var expected = new float[n];
+                System.Numerics.Tensors.TensorPrimitives.Subtract(y, t, expected);
+                System.Numerics.Tensors.TensorPrimitives.Multiply(expected, scale, expected);
+                var d = new float[n];
+                ElementwiseKernels.ScaledDifference(y, t, scale, d);
+                d.Should().Equal(expected, $"n = {n}");
+                ElementwiseKernels.ScaledDifference(y, t, scale, y);
+                y.Should().Equal(expected, $"in place, n = {n}");
+            }
+            FluentActions.Invoking(() => ElementwiseKernels.ScaledDifference(new float[3], new float[3], 1f, new float[2])).Should().Throw<ArgumentException>();
+        }
+        finally
+        {
+            MatrixKernels.SimdEnabled = saved;
+        }
+    }
+
+    [Fact]
+    public void LogSumExp_OfShortAndLongRows_MatchesDoubleFormula_AndPropagatesNaN()
+    {
+        foreach (int n in new[] { 1, 2, 10, ReductionKernels.ShortRow, ReductionKernels.ShortRow + 1, 200 })
+        {
+            float[] x = Rand.Floats(n, (ulong)n, -40f, 40f);
+            double max = x.Max(v => (double)v);
+            double expected = max + Math.Log(x.Sum(v => Math.Exp(v - max)));
+            ElementwiseKernels.LogSumExp(x).Should().BeApproximately(expected, 1e-9 * Math.Max(1, Math.Abs(expected)), $"n = {n}");
+            x[n / 2] = float.NaN;
+            double.IsNaN(ElementwiseKernels.LogSumExp(x)).Should().BeTrue($"n = {n}");
+        }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ScaleBytes_HasTheBitsOfAConversionThenAScaling(bool simd)
+    {
+        bool saved = MatrixKernels.SimdEnabled;
+        MatrixKernels.SimdEnabled = simd;
+        try
+        {
+            var random = new NeuralDescent.Randomness.RandomGenerator(5);
+            foreach (int n in new[] { 0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 784, 785 })
+            {
+                byte[] pixels = Enumerable.Range(0, n).Select(i => i % 7 == 0 ? (byte)255 : (byte)random.NextInt32(256)).ToArray();
+                const float scale = 1f / 255;
+                var expected = new float[n];
+                System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<byte, float>(pixels, expected);
+                System.Numerics.Tensors.TensorPrimitives.Multiply(expected, scale, expected);
+                var d = Enumerable.Repeat(-7f, n + 3).ToArray();
+                ElementwiseKernels.ScaleBytes(pixels, scale, d);
+                d.AsSpan(0, n).ToArray().Should().Equal(expected, $"n = {n}");
+                d.AsSpan(n).ToArray().Should().Equal([-7f, -7f, -7f], "nothing past the row is written");
+            }
+            FluentActions.Invoking(() => ElementwiseKernels.ScaleBytes(new byte[5], 1f, new float[4])).Should().Throw<ArgumentException>().WithMessage("*4 values*5 source bytes*");
+        }
+        finally
+        {
+            MatrixKernels.SimdEnabled = saved;
+        }
+    }
 }
