@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using NeuralDescent.Costs;
 using NeuralDescent.Data;
+using NeuralDescent.Kernels;
 using NeuralDescent.Layers;
 using NeuralDescent.Randomness;
 
@@ -484,7 +485,8 @@ public sealed class Network
     internal int WidthBefore(int layer) => _widths[layer];
 
     /// <summary>The predicted class of an output row: argmaxₖ aₖ, or for a single output 1 when a ≥ 0.5.</summary>
-    internal static int ArgMax(ReadOnlySpan<float> values) => values.Length == 1 ? (values[0] >= 0.5f ? 1 : 0) : TensorPrimitives.IndexOfMax(values);
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static int ArgMax(ReadOnlySpan<float> values) => values.Length == 1 ? (values[0] >= 0.5f ? 1 : 0) : ReductionKernels.IndexOfMax(values);
 
     private ReadOnlySpan<float> LayerInput(Workspace ws, int layer, int batchSize)
         => layer == 0 ? ws.Inputs.AsSpan(0, batchSize * InputSize) : ws.Activations[layer - 1].AsSpan(0, batchSize * _widths[layer]);

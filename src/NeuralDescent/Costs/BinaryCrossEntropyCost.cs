@@ -1,4 +1,5 @@
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using NeuralDescent.Kernels;
 using NeuralDescent.Layers;
 
 namespace NeuralDescent.Costs;
@@ -19,6 +20,7 @@ public sealed class BinaryCrossEntropyCost : ICostFunction, IFusedOutputCost
     public string Name => "BinaryCrossEntropy";
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public float Value(ReadOnlySpan<float> output, ReadOnlySpan<float> target, int batchSize)
     {
         CostGuard.Check(this, output.Length, target.Length, batchSize);
@@ -32,6 +34,7 @@ public sealed class BinaryCrossEntropyCost : ICostFunction, IFusedOutputCost
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Gradient(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> outputGradient, int batchSize)
     {
         CostGuard.Check(this, output.Length, target.Length, batchSize);
@@ -45,6 +48,7 @@ public sealed class BinaryCrossEntropyCost : ICostFunction, IFusedOutputCost
 
     bool IFusedOutputCost.CanFuse(ILayer outputLayer) => outputLayer is ActivationLayer { Kind: ActivationKind.Sigmoid };
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     float IFusedOutputCost.ValueFromLogits(ReadOnlySpan<float> logits, ReadOnlySpan<float> output, ReadOnlySpan<float> target, int batchSize)
     {
         CostGuard.Check(this, logits.Length, target.Length, batchSize);
@@ -57,11 +61,11 @@ public sealed class BinaryCrossEntropyCost : ICostFunction, IFusedOutputCost
         return (float)(sum / batchSize);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void IFusedOutputCost.LogitGradient(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> logitGradient, int batchSize)
     {
         CostGuard.Check(this, output.Length, target.Length, batchSize);
         CostGuard.CheckGradient(this, output.Length, logitGradient.Length);
-        TensorPrimitives.Subtract(output, target, logitGradient);
-        TensorPrimitives.Multiply(logitGradient, 1f / batchSize, logitGradient);
+        ElementwiseKernels.ScaledDifference(output, target, 1f / batchSize, logitGradient);
     }
 }

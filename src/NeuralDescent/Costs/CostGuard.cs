@@ -1,7 +1,9 @@
+using System.Runtime.CompilerServices;
 namespace NeuralDescent.Costs;
 
 internal static class CostGuard
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Check(ICostFunction cost, int outputLength, int targetLength, int batchSize)
     {
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"{cost.Name}: batchSize must be positive.");
@@ -12,6 +14,7 @@ internal static class CostGuard
         return outputLength / batchSize;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CheckGradient(ICostFunction cost, int outputLength, int gradientLength)
     {
         if (gradientLength != outputLength)

@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using NeuralDescent.Kernels;
 using NeuralDescent.Layers;
 
@@ -21,6 +21,7 @@ public sealed class CrossEntropyCost : ICostFunction, IFusedOutputCost
     public string Name => "CrossEntropy";
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public float Value(ReadOnlySpan<float> output, ReadOnlySpan<float> target, int batchSize)
     {
         CostGuard.Check(this, output.Length, target.Length, batchSize);
@@ -33,6 +34,7 @@ public sealed class CrossEntropyCost : ICostFunction, IFusedOutputCost
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Gradient(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> outputGradient, int batchSize)
     {
         CostGuard.Check(this, output.Length, target.Length, batchSize);
@@ -44,6 +46,7 @@ public sealed class CrossEntropyCost : ICostFunction, IFusedOutputCost
 
     bool IFusedOutputCost.CanFuse(ILayer outputLayer) => outputLayer is ActivationLayer { Kind: ActivationKind.Softmax };
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     float IFusedOutputCost.ValueFromLogits(ReadOnlySpan<float> logits, ReadOnlySpan<float> output, ReadOnlySpan<float> target, int batchSize)
     {
         int width = CostGuard.Check(this, logits.Length, target.Length, batchSize);
@@ -61,11 +64,11 @@ public sealed class CrossEntropyCost : ICostFunction, IFusedOutputCost
         return (float)(sum / batchSize);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void IFusedOutputCost.LogitGradient(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> logitGradient, int batchSize)
     {
         CostGuard.Check(this, output.Length, target.Length, batchSize);
         CostGuard.CheckGradient(this, output.Length, logitGradient.Length);
-        TensorPrimitives.Subtract(output, target, logitGradient);
-        TensorPrimitives.Multiply(logitGradient, 1f / batchSize, logitGradient);
+        ElementwiseKernels.ScaledDifference(output, target, 1f / batchSize, logitGradient);
     }
 }

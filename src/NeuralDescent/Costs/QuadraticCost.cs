@@ -1,4 +1,5 @@
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using NeuralDescent.Kernels;
 
 namespace NeuralDescent.Costs;
 
@@ -13,6 +14,7 @@ public sealed class QuadraticCost : ICostFunction
     public string Name => "Quadratic";
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public float Value(ReadOnlySpan<float> output, ReadOnlySpan<float> target, int batchSize)
     {
         CostGuard.Check(this, output.Length, target.Length, batchSize);
@@ -26,11 +28,11 @@ public sealed class QuadraticCost : ICostFunction
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Gradient(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> outputGradient, int batchSize)
     {
         CostGuard.Check(this, output.Length, target.Length, batchSize);
         CostGuard.CheckGradient(this, output.Length, outputGradient.Length);
-        TensorPrimitives.Subtract(output, target, outputGradient);
-        TensorPrimitives.Multiply(outputGradient, 1f / batchSize, outputGradient);
+        ElementwiseKernels.ScaledDifference(output, target, 1f / batchSize, outputGradient);
     }
 }

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
-using System.Numerics.Tensors;
 using NeuralDescent.Kernels;
 using NeuralDescent.Kernels.Common;
 
@@ -238,6 +237,7 @@ public sealed class Dataset
             _targets = targets;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int start, int end)
         {
             Dataset data = _data!;
@@ -285,6 +285,7 @@ public sealed class Dataset
     /// processors), so that a later <see cref="CopyBatch"/> of them finds them there instead of waiting on memory for
     /// each shuffled row. <see cref="CopyBatch"/> calls it for the rows <see cref="PrefetchRows"/> ahead of the one it copies.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal unsafe void PrefetchInputs(ReadOnlySpan<int> indices)
     {
         if (!Sse.IsSupported) return;
@@ -303,11 +304,12 @@ public sealed class Dataset
     }
 
     /// <summary>The label of a sample, or for float targets the index of the largest target value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal int ClassOf(int index)
     {
         if (_labels is not null) return _labels[index];
         ReadOnlySpan<float> t = _targets.AsSpan(index * TargetSize, TargetSize);
-        return TargetSize == 1 ? (t[0] >= 0.5f ? 1 : 0) : TensorPrimitives.IndexOfMax(t);
+        return TargetSize == 1 ? (t[0] >= 0.5f ? 1 : 0) : ReductionKernels.IndexOfMax(t);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -320,9 +322,7 @@ public sealed class Dataset
         }
         else if (_byteInputs is not null)
         {
-            ReadOnlySpan<byte> source = _byteInputs.AsSpan(index * InputSize, InputSize);
-            TensorPrimitives.ConvertTruncating<byte, float>(source, destination);
-            TensorPrimitives.Multiply(destination, _scale, destination);
+            ElementwiseKernels.ScaleBytes(_byteInputs.AsSpan(index * InputSize, InputSize), _scale, destination);
         }
         else
         {

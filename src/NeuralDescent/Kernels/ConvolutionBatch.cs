@@ -298,6 +298,7 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
     /// B value is the X̃ entry it would have packed, so every element is summed in the same order: the same bits.
     /// <see cref="TapsToWeights"/> puts the sums in ∂C/∂W's O × (C·k·k) layout.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void AddWeightGradientByTaps(in WindowGeometry g, int outChannels, ReadOnlySpan<float> x, float* dy, float* packedG,
         float* channelsLast, float* taps, bool accumulate)
     {
@@ -341,6 +342,7 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
     /// Each value is a chain over the O channels from zero, as in the Wᵀ·G product, and the taps are added in the
     /// order col2im adds them, onto zeros: the same bits as the GEMM and <see cref="ConvolutionKernels.Col2ImAdd"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void InputGradientByTaps(in WindowGeometry g, int outChannels, float* dy, float* byTap, float* packedGT, float* inputGradientLast, Span<float> dx)
     {
         int p = g.OutputPlane, k = g.Kernel, c = g.Channels, ow = g.OutputWidth, wp = g.Width + 2 * g.Padding, block = outChannels * c;
@@ -367,6 +369,7 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
     /// Moves values between the weights' O × (C·k·k) layout and the tap-major [t][o][c] one: into the taps when
     /// <paramref name="intoTaps"/>, back otherwise.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MoveTaps(in WindowGeometry g, int outChannels, ReadOnlySpan<float> from, Span<float> to, bool intoTaps)
     {
         int c = g.Channels, kk = g.Kernel * g.Kernel, block = outChannels * c;
@@ -381,6 +384,7 @@ internal sealed unsafe class ConvolutionBatch : IParallelJob
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Grow(ref float[][] buffers, int count, int length)
     {
         if (buffers.Length < count) Array.Resize(ref buffers, count);

@@ -75,6 +75,7 @@ internal static class ConvolutionKernels
     }
 
     /// <summary>The output columns [first, last) whose input column ox·s + kx − pad lies inside [0, W).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (int First, int Last) InsideColumns(in WindowGeometry g, int kx)
     {
         int first = kx >= g.Padding ? 0 : (g.Padding - kx + g.Stride - 1) / g.Stride;
@@ -366,6 +367,7 @@ internal static class ConvolutionKernels
     }
 
     /// <summary>y[c, ·] += b[c] for each of the rows of a rows × width matrix, then max(·, 0) when <paramref name="relu"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddRowBias(Span<float> y, ReadOnlySpan<float> bias, int width, bool relu)
     {
         for (int c = 0; c < bias.Length; c++)
@@ -377,6 +379,7 @@ internal static class ConvolutionKernels
     }
 
     /// <summary>sums[c] += Σⱼ m[c, j] over a rows × width matrix, each row summed in double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AccumulateRowSums(ReadOnlySpan<float> m, Span<float> sums, int width)
     {
         for (int c = 0; c < sums.Length; c++) sums[c] += ReductionKernels.Sum(m.Slice(c * width, width));

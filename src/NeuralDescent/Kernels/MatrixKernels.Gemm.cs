@@ -12,6 +12,7 @@ internal static unsafe partial class MatrixKernels
     [ThreadStatic] private static float[]? t_packA;
     [ThreadStatic] private static float[]? t_packB;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float[] Rent(ref float[]? buffer, int length)
     {
         if (buffer is null || buffer.Length < length) buffer = GC.AllocateUninitializedArray<float>(length, pinned: true);
@@ -75,6 +76,7 @@ internal static unsafe partial class MatrixKernels
 
         public int MaxParts => _splitN ? (_n + Nr - 1) / Nr : (_m + Mr - 1) / Mr;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Set(bool ta, bool tb, int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias, bool relu)
         {
             _bias = bias;
@@ -289,6 +291,7 @@ internal static unsafe partial class MatrixKernels
     /// most <see cref="KcMax"/> (<see cref="KcTall"/> from <see cref="TallM"/> rows), rounded up to a multiple of 4.
     /// A product built from prepacked panels cuts K the same way to sum in the same order.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int KBlock(int m, int k)
     {
         int kcLimit = m >= TallM ? KcTall : KcMax;
@@ -440,6 +443,7 @@ internal static unsafe partial class MatrixKernels
         else Kernel6x16Vector128(kc, a, b, c, ldc, accumulate, bias, relu);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MergeTile(float* tile, int ldt, float* c, int ldc, int mr, int nr, bool accumulate, float* bias, bool relu)
     {
         // Whole vectors where the row allows, read at the width the kernel stored them (a narrower read of a wider

@@ -15,6 +15,7 @@ internal sealed unsafe class PoolingBatch : IParallelJob
     private float* _x, _y, _dy, _dx;
 
     /// <summary>y = pool(x) for <paramref name="batch"/> samples.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(in WindowGeometry g, bool max, int batch, ReadOnlySpan<float> x, Span<float> y)
     {
         PoolingBatch job = t_job ??= new PoolingBatch();
@@ -41,6 +42,7 @@ internal sealed unsafe class PoolingBatch : IParallelJob
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run(PoolingBatch job, int batch)
     {
         try

@@ -31,8 +31,7 @@ internal static unsafe class StreamingStores
         int n = source.Length;
         if (!Supported)
         {
-            System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<byte, float>(source, destination[..n]);
-            System.Numerics.Tensors.TensorPrimitives.Multiply(destination[..n], scale, destination[..n]);
+            ElementwiseKernels.ScaleBytes(source, scale, destination);
             return;
         }
         fixed (byte* src = source)

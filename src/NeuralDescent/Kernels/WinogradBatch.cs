@@ -33,6 +33,7 @@ internal sealed unsafe class WinogradBatch : IParallelJob
     /// and with <paramref name="codes"/> each window's code
     /// (<see cref="ConvolutionKernels.PositiveBit"/>). The output sides must be even to pool.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Forward(in WinogradGeometry g, int outChannels, int batch, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, bool relu,
         Span<float> pooled = default, Span<byte> codes = default)
     {
@@ -134,11 +135,13 @@ internal sealed unsafe class WinogradBatch : IParallelJob
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Grow(ref float[] buffer, int length)
     {
         if (buffer.Length < length) buffer = new float[length];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GrowEach(ref float[][] buffers, int count, int length)
     {
         if (buffers.Length < count) Array.Resize(ref buffers, count);

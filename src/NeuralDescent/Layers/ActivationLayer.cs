@@ -74,6 +74,7 @@ public abstract class ActivationLayer : ILayer
     /// <param name="output">y, same length.</param>
     /// <param name="batchSize">Rows.</param>
     /// <param name="width">Values per row.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected virtual void ApplyTraining(ReadOnlySpan<float> input, Span<float> output, int batchSize, int width) => Apply(input, output, batchSize, width);
 
     /// <summary>Computes ∂C/∂x from ∂C/∂y, x and y.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NeuralDescent.Kernels;
 using NeuralDescent.Randomness;
 
@@ -111,6 +112,7 @@ public sealed unsafe class BatchNorm : ILayer, Kernels.Common.IRangeWork
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Forward(ReadOnlySpan<float> input, Span<float> output, int batchSize, bool training)
     {
         int plane = Plane(), width = Features * plane;
@@ -143,6 +145,7 @@ public sealed unsafe class BatchNorm : ILayer, Kernels.Common.IRangeWork
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize)
     {
         int plane = Plane(), width = Features * plane;

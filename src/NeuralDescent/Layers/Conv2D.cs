@@ -146,10 +146,12 @@ public sealed class Conv2D : IFusesPooling
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Forward(ReadOnlySpan<float> input, Span<float> output, int batchSize, bool training) => Compute(input, output, batchSize, relu: false);
 
     bool IFusesActivation.CanFuse(ILayer next) => next is ActivationLayer { Kind: ActivationKind.ReLU };
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void IFusesActivation.ForwardFused(ReadOnlySpan<float> input, Span<float> output, int batchSize) => Compute(input, output, batchSize, relu: true);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -188,6 +190,7 @@ public sealed class Conv2D : IFusesPooling
         => BackwardCore(input, default, outputGradient, inputGradient, batchSize);
 
     /// <summary>ReLU's backward applied to each sample's gradient inside the convolution's backward pass, while it is in cache.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void IFusesActivation.BackwardFused(ReadOnlySpan<float> input, ReadOnlySpan<float> activationOutput, ReadOnlySpan<float> activationGradient, Span<float> inputGradient, int batchSize)
     {
         if (activationOutput.Length < activationGradient.Length) throw new ArgumentException($"{Name}: the ReLU output is shorter than its gradient.", nameof(activationOutput));
@@ -201,6 +204,7 @@ public sealed class Conv2D : IFusesPooling
         => activation is ActivationLayer { Kind: ActivationKind.ReLU } && pooling.IsMaxPool2x2 && UsesWinograd
             && _winogradGeometry.OutputHeight % 2 == 0 && _winogradGeometry.OutputWidth % 2 == 0;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void IFusesPooling.ForwardFusedThrough(IFusablePooling pooling, ReadOnlySpan<float> input, Span<byte> windowCodes, Span<float> pooledOutput, int batchSize)
     {
         WindowGeometry g = Geometry();
@@ -220,6 +224,7 @@ public sealed class Conv2D : IFusesPooling
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CheckPoolingInside(IFusablePooling pooling)
     {
         WindowGeometry g = Geometry();
@@ -228,6 +233,7 @@ public sealed class Conv2D : IFusesPooling
             throw new ArgumentException($"{Name} cannot pool inside its passes for {pooling.Name}.", nameof(pooling));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void IFusesPooling.BackwardFusedThroughCodes(IFusablePooling pooling, ReadOnlySpan<float> input, ReadOnlySpan<byte> windowCodes,
         ReadOnlySpan<float> poolingGradient, Span<float> inputGradient, int batchSize)
     {
@@ -239,6 +245,7 @@ public sealed class Conv2D : IFusesPooling
     }
 
     /// <summary>The pooling after the ReLU, the ReLU and this layer go back one sample at a time inside this layer's backward pass.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void IFusesPooling.BackwardFusedThrough(IFusablePooling pooling, ReadOnlySpan<float> input, ReadOnlySpan<float> activationOutput,
         ReadOnlySpan<float> poolingGradient, Span<float> inputGradient, int batchSize)
     {
@@ -251,6 +258,7 @@ public sealed class Conv2D : IFusesPooling
         BackwardCore(input, activationOutput, poolingGradient, inputGradient, batchSize, pooling);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void BackwardCore(ReadOnlySpan<float> input, ReadOnlySpan<float> reluOutput, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize,
         IFusablePooling? pooling = null, ReadOnlySpan<byte> windowCodes = default)
     {
@@ -280,6 +288,7 @@ public sealed class Conv2D : IFusesPooling
     /// <inheritdoc />
     public override string ToString() => Name;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private WindowGeometry Geometry()
         => _connected ? _geometry : throw new InvalidOperationException($"{Name} is not part of a network yet: build a Network with it (which connects it to its input shape) before running it.");
 }

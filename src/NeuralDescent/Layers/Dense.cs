@@ -88,10 +88,12 @@ public sealed class Dense : IFusesActivation
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Forward(ReadOnlySpan<float> input, Span<float> output, int batchSize, bool training) => Compute(input, output, batchSize, relu: false);
 
     bool IFusesActivation.CanFuse(ILayer next) => next is ActivationLayer { Kind: ActivationKind.ReLU };
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void IFusesActivation.ForwardFused(ReadOnlySpan<float> input, Span<float> output, int batchSize) => Compute(input, output, batchSize, relu: true);
 
     /// <summary>The forward pass, optionally followed by ReLU in the same store.</summary>
@@ -121,6 +123,7 @@ public sealed class Dense : IFusesActivation
     /// G = ∂C/∂Z from dy (masked by a fused ReLU's output into <paramref name="maskedGradient"/> when
     /// <paramref name="reluOutput"/> is given) in the same pass as ∂C/∂b += Σ_rows G, then ∂C/∂W and ∂C/∂X.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void BackwardFrom(ReadOnlySpan<float> input, ReadOnlySpan<float> reluOutput, ReadOnlySpan<float> dy, Span<float> maskedGradient, Span<float> inputGradient, int batchSize)
     {
         Span<float> biasGradient = _biases.GradientForAccumulation(out bool biasesZero);
@@ -139,6 +142,7 @@ public sealed class Dense : IFusesActivation
     }
 
     /// <summary>ReLU's backward into a buffer of the layer's (training only, grown to the largest batch), then as <see cref="Backward"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void IFusesActivation.BackwardFused(ReadOnlySpan<float> input, ReadOnlySpan<float> activationOutput, ReadOnlySpan<float> activationGradient, Span<float> inputGradient, int batchSize)
     {
         LayerGuard.CheckBatch(this, input.Length, InputSize, activationGradient.Length, OutputSize, batchSize);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using NeuralDescent.Kernels.Common;
@@ -47,6 +48,7 @@ public sealed class Dropout : ActivationLayer, IRandomizedLayer, IIdentityOutsid
     private bool _lastForwardTraining;
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Apply(ReadOnlySpan<float> input, Span<float> output, int batchSize, int width)
     {
         _lastForwardTraining = false;
@@ -54,6 +56,7 @@ public sealed class Dropout : ActivationLayer, IRandomizedLayer, IIdentityOutsid
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override unsafe void ApplyTraining(ReadOnlySpan<float> input, Span<float> output, int batchSize, int width)
     {
         _lastForwardTraining = true;
@@ -75,6 +78,7 @@ public sealed class Dropout : ActivationLayer, IRandomizedLayer, IIdentityOutsid
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override unsafe void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize, int width)
     {
         if (!_lastForwardTraining)
@@ -116,6 +120,7 @@ public sealed class Dropout : ActivationLayer, IRandomizedLayer, IIdentityOutsid
         private uint _scaleBits;
         private int _length;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Set(float* x, float* y, float* mask, int length, bool draw, ulong key, float rate)
         {
             _x = x;
@@ -131,6 +136,7 @@ public sealed class Dropout : ActivationLayer, IRandomizedLayer, IIdentityOutsid
 
         public void Clear() => _x = _y = _mask = null;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int start, int end)
         {
             int j = start;
@@ -159,6 +165,7 @@ public sealed class Dropout : ActivationLayer, IRandomizedLayer, IIdentityOutsid
         /// y = x ⊙ m over the whole pairs of [start, end); returns the first pair left. (A plain vector loop: a span
         /// multiply this long would store around the cache, and the next layer reads y at once.)
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private int MultiplyVector(int start, int end)
         {
             int last = Math.Min(end, _length / 2);
@@ -182,6 +189,7 @@ public sealed class Dropout : ActivationLayer, IRandomizedLayer, IIdentityOutsid
         /// Eight pairs per step: SplitMix64 in 64-bit lanes (AVX-512DQ multiplies), each lane's two 24-bit uniforms placed
         /// in its low and high 32 bits, which are values 2j and 2j + 1 in memory order; returns the first pair left.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private int DrawVector512(int start, int end)
         {
             const ulong Golden = 0x9E3779B97F4A7C15UL;

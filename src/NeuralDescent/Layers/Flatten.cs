@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NeuralDescent.Randomness;
 
 namespace NeuralDescent.Layers;
@@ -27,6 +28,7 @@ public sealed class Flatten : IReshapesOnly
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Forward(ReadOnlySpan<float> input, Span<float> output, int batchSize, bool training)
     {
         LayerGuard.CheckElementwise(this, input.Length, output.Length, batchSize);
@@ -34,6 +36,7 @@ public sealed class Flatten : IReshapesOnly
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize)
     {
         if (inputGradient.IsEmpty) return;

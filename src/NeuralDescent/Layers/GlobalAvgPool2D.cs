@@ -1,5 +1,6 @@
-using NeuralDescent.Kernels;
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
+using NeuralDescent.Kernels;
 using NeuralDescent.Randomness;
 
 namespace NeuralDescent.Layers;
@@ -36,6 +37,7 @@ public sealed class GlobalAvgPool2D : ILayer
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Forward(ReadOnlySpan<float> input, Span<float> output, int batchSize, bool training)
     {
         int plane = Plane();
@@ -45,6 +47,7 @@ public sealed class GlobalAvgPool2D : ILayer
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize)
     {
         if (inputGradient.IsEmpty) return;

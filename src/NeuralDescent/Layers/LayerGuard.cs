@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics.CodeAnalysis;
 
 namespace NeuralDescent.Layers;
@@ -5,6 +6,7 @@ namespace NeuralDescent.Layers;
 /// <summary>Argument checks shared by the layers, with messages that name the layer and the sizes.</summary>
 internal static class LayerGuard
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CheckBatch(ILayer layer, int inputLength, int inputWidth, int outputLength, int outputWidth, int batchSize)
     {
         if (batchSize <= 0) Throw($"{layer.Name}: batchSize must be positive but was {batchSize}.");
@@ -14,6 +16,7 @@ internal static class LayerGuard
             Throw($"{layer.Name}: expected output of {batchSize}×{outputWidth} = {(long)batchSize * outputWidth} values but got {outputLength}.");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int CheckElementwise(ILayer layer, int inputLength, int outputLength, int batchSize)
     {
         if (batchSize <= 0) Throw($"{layer.Name}: batchSize must be positive but was {batchSize}.");

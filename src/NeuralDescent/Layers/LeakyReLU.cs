@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NeuralDescent.Initialization;
 using NeuralDescent.Kernels;
 
@@ -30,9 +31,11 @@ public sealed class LeakyReLU : ActivationLayer
     public override string Name => $"LeakyReLU({Slope})";
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Apply(ReadOnlySpan<float> input, Span<float> output, int batchSize, int width) => ElementwiseKernels.LeakyReluForward(input, output, Slope);
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize, int width)
         => ElementwiseKernels.LeakyReluBackward(input, outputGradient, inputGradient, Slope);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NeuralDescent.Kernels.Common;
 
 namespace NeuralDescent.Layers;
@@ -89,6 +90,7 @@ public sealed class Parameter
     /// The gradient buffer for a backward pass to add into; <paramref name="isZero"/> tells whether it is logically zero
     /// (then the caller must overwrite every element instead of adding).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal Span<float> GradientForAccumulation(out bool isZero)
     {
         isZero = _gradientPendingZero;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NeuralDescent.Kernels;
 using NeuralDescent.Randomness;
 
@@ -62,6 +63,7 @@ public abstract class Pool2D : IFusablePooling
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Forward(ReadOnlySpan<float> input, Span<float> output, int batchSize, bool training)
     {
         WindowGeometry g = Geometry();
@@ -71,6 +73,7 @@ public abstract class Pool2D : IFusablePooling
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize)
     {
         if (inputGradient.IsEmpty) return;
@@ -92,6 +95,7 @@ public abstract class Pool2D : IFusablePooling
 
     bool IFusablePooling.IsMaxPool2x2 => IsMax && KernelSize == 2 && Stride == 2;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void IFusablePooling.BackwardThroughRelu(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Span<float> reluInputGradient)
     {
         WindowGeometry g = Geometry();
@@ -107,6 +111,7 @@ public abstract class Pool2D : IFusablePooling
         ElementwiseKernels.LeakyReluBackward(input, reluInputGradient, reluInputGradient, 0f);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void IFusablePooling.BackwardFromWindowCodes(ReadOnlySpan<byte> windowCodes, ReadOnlySpan<float> outputGradient, Span<float> reluInputGradient)
     {
         if (!((IFusablePooling)this).IsMaxPool2x2) throw new InvalidOperationException($"{Name} keeps no window codes: only 2 × 2 max pooling at stride 2 does.");
@@ -123,6 +128,7 @@ public abstract class Pool2D : IFusablePooling
     /// <summary>Max pooling (true) or average pooling (false).</summary>
     private protected abstract bool IsMax { get; }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private WindowGeometry Geometry()
         => _connected ? _geometry : throw new InvalidOperationException($"{Name} is not part of a network yet: build a Network with it before running it.");
 }

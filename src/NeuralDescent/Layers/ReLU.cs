@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NeuralDescent.Initialization;
 using NeuralDescent.Kernels;
 
@@ -23,9 +24,11 @@ public sealed class ReLU : ActivationLayer
     public override string Name => "ReLU";
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Apply(ReadOnlySpan<float> input, Span<float> output, int batchSize, int width) => ElementwiseKernels.LeakyReluForward(input, output, 0f);
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize, int width)
         => ElementwiseKernels.LeakyReluBackward(output, outputGradient, inputGradient, 0f);
 }

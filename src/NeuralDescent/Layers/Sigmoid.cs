@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using NeuralDescent.Kernels;
 
@@ -16,9 +17,11 @@ public sealed class Sigmoid : ActivationLayer
     public override string Name => "Sigmoid";
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Apply(ReadOnlySpan<float> input, Span<float> output, int batchSize, int width) => TensorPrimitives.Sigmoid(input, output);
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize, int width)
         => ElementwiseKernels.SigmoidBackward(output, outputGradient, inputGradient);
 }

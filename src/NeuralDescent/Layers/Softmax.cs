@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NeuralDescent.Kernels;
 
 namespace NeuralDescent.Layers;
@@ -19,9 +20,11 @@ public sealed class Softmax : ActivationLayer
     public override string Name => "Softmax";
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Apply(ReadOnlySpan<float> input, Span<float> output, int batchSize, int width) => ElementwiseKernels.SoftmaxForward(input, output, batchSize, width);
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize, int width)
         => ElementwiseKernels.SoftmaxBackward(output, outputGradient, inputGradient, batchSize, width);
 }

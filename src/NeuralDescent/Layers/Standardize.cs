@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using NeuralDescent.Data;
 using NeuralDescent.Randomness;
@@ -115,6 +116,7 @@ public sealed class Standardize : ILayer
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Forward(ReadOnlySpan<float> input, Span<float> output, int batchSize, bool training)
     {
         LayerGuard.CheckBatch(this, input.Length, InputSize, output.Length, InputSize, batchSize);
@@ -127,6 +129,7 @@ public sealed class Standardize : ILayer
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize)
     {
         if (inputGradient.IsEmpty) return;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace NeuralDescent.Layers;
 
 /// <summary>The Heaviside step, H(x) = 1 for x &gt; 0, else 0: the all-or-nothing neuron of the perceptron.</summary>
@@ -15,6 +16,7 @@ public sealed class Step : ActivationLayer
     public override string Name => "Step";
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Apply(ReadOnlySpan<float> input, Span<float> output, int batchSize, int width)
     {
         for (int i = 0; i < input.Length; i++) output[i] = input[i] > 0f ? 1f : 0f;
@@ -22,6 +24,7 @@ public sealed class Step : ActivationLayer
 
     /// <summary>∂C/∂x = ∂C/∂y · H′(x) = 0.</summary>
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize, int width)
         => inputGradient.Clear();
 }

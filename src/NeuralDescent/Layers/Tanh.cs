@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using NeuralDescent.Kernels;
 
@@ -14,9 +15,11 @@ public sealed class Tanh : ActivationLayer
     public override string Name => "Tanh";
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Apply(ReadOnlySpan<float> input, Span<float> output, int batchSize, int width) => TensorPrimitives.Tanh(input, output);
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batchSize, int width)
         => ElementwiseKernels.TanhBackward(output, outputGradient, inputGradient);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NeuralDescent.Kernels;
 
 namespace NeuralDescent.Optimizers;
@@ -33,6 +34,7 @@ public sealed class AdaGrad : StatefulOptimizer
     public override IReadOnlyList<string> StateNames { get; } = ["sum"];
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Update(Span<float> values, ReadOnlySpan<float> gradient, OptimizerStateRange state, long step)
         => OptimizerKernels.AdaGrad(values, gradient, state[0], LearningRate, WeightDecay, Epsilon);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NeuralDescent.Kernels;
 
 namespace NeuralDescent.Optimizers;
@@ -53,6 +54,7 @@ public class Adam : StatefulOptimizer
     public sealed override IReadOnlyList<string> StateNames { get; } = ["exp_avg", "exp_avg_sq"];
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected sealed override void Update(Span<float> values, ReadOnlySpan<float> gradient, OptimizerStateRange state, long step)
         => OptimizerKernels.Adam(values, gradient, state[0], state[1], LearningRate, Beta1, Beta2, Epsilon, WeightDecay, _decoupled, step);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NeuralDescent.Kernels;
 
 namespace NeuralDescent.Optimizers;
@@ -39,6 +40,7 @@ public sealed class Momentum : StatefulOptimizer
     public override IReadOnlyList<string> StateNames { get; } = ["momentum_buffer"];
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Update(Span<float> values, ReadOnlySpan<float> gradient, OptimizerStateRange state, long step)
         => OptimizerKernels.Momentum(values, gradient, state[0], LearningRate, MomentumFactor, WeightDecay, Nesterov);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NeuralDescent.Kernels;
 
 namespace NeuralDescent.Optimizers;
@@ -38,6 +39,7 @@ public sealed class RmsProp : StatefulOptimizer
     public override IReadOnlyList<string> StateNames { get; } = ["square_avg"];
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Update(Span<float> values, ReadOnlySpan<float> gradient, OptimizerStateRange state, long step)
         => OptimizerKernels.RmsProp(values, gradient, state[0], LearningRate, Alpha, WeightDecay, Epsilon);
 }

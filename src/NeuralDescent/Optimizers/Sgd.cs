@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NeuralDescent.Kernels;
 
 namespace NeuralDescent.Optimizers;
@@ -28,6 +29,7 @@ public sealed class Sgd : StatefulOptimizer
     public override IReadOnlyList<string> StateNames { get; } = [];
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Update(Span<float> values, ReadOnlySpan<float> gradient, OptimizerStateRange state, long step)
     {
         // θ ← (−η)·g + θ in one pass; with decay, θ·(1 − ηλ) first, which is the same update.

@@ -112,6 +112,7 @@ public sealed class RandomGenerator
     /// <param name="maxExclusive">The exclusive upper bound; positive.</param>
     /// <returns>A uniformly distributed integer below the bound.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxExclusive"/> is not positive.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int NextInt32(int maxExclusive)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxExclusive);
@@ -141,6 +142,7 @@ public sealed class RandomGenerator
 
     /// <summary>Shuffles <paramref name="values"/> in place by Fisher–Yates (Durstenfeld), drawing with <see cref="NextInt32"/>.</summary>
     /// <param name="values">The values to permute.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Shuffle(Span<int> values)
     {
         for (int i = values.Length - 1; i > 0; i--)

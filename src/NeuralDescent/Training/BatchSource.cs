@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NeuralDescent.Data;
 using NeuralDescent.Randomness;
 
@@ -68,6 +69,7 @@ internal sealed class BatchSource
     }
 
     /// <summary>The sample indices of batch <paramref name="batch"/> (0-based) of the epoch.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ReadOnlySpan<int> Indices(int batch)
     {
         int start = batch * BatchSize;
@@ -75,6 +77,7 @@ internal sealed class BatchSource
     }
 
     /// <summary>Copies batch <paramref name="batch"/> into <paramref name="inputs"/> and <paramref name="targets"/> and augments its inputs; returns its size.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Fill(int batch, Span<float> inputs, Span<float> targets)
     {
         ReadOnlySpan<int> indices = Indices(batch);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NeuralDescent.Layers;
 
 namespace NeuralDescent.Training;
@@ -41,6 +42,7 @@ internal sealed class GradientHealthMonitor : ITrainingCallback
         for (int p = 0; p < _start.Length; p++) _network.Parameters[p].Values.CopyTo(_start[p]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void OnBatchEnd(TrainingContext context, BatchSummary batch)
     {
         Array.Clear(_batchSquares);

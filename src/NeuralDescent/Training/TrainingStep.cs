@@ -1,7 +1,7 @@
-using NeuralDescent.Kernels;
-using NeuralDescent.Kernels.Common;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using NeuralDescent.Kernels;
+using NeuralDescent.Kernels.Common;
 using NeuralDescent.Costs;
 using NeuralDescent.Layers;
 using NeuralDescent.Optimizers;
@@ -100,6 +100,7 @@ internal sealed class TrainingStep
     /// a share of its values: for a weight gradient that is about the rows each core just wrote in the backward pass, so
     /// the gradient is read where it is cached instead of from the other core.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private float GradientNorm(IReadOnlyList<Parameter> parameters, int epoch, int batch, int batches)
     {
         int threads = ComputeOptions.ThreadCount;

@@ -23,6 +23,22 @@ public class TrainingControlTests
 
     private static Network Small(int seed, int hidden = 16) => new(seed, new Dense(4, hidden), new Tanh(), new Dense(hidden, 4), new Softmax());
 
+    [Fact]
+    public void TrainingAccuracy_CountsEachShuffledBatchAgainstItsOwnLabels()
+    {
+        // With η = 1e-30 no weight moves (every update is below half an ulp), so the forward passes of the epoch see the
+        // network that Evaluate sees afterwards: the counts must agree exactly, last partial batch (203 = 12·16 + 11) included.
+        Dataset data = Synthetic(203, 5, noisyLabels: true);
+        Network network = Small(3);
+        float[] before = network.Parameters[0].Values.ToArray();
+        var trainer = new Trainer(new CrossEntropyCost(), new Sgd(1e-30f), new TrainerOptions { Epochs = 1, BatchSize = 16, Seed = 9 });
+        EpochSummary epoch = trainer.Fit(network, data, cancellationToken: TestContext.Current.CancellationToken).Epochs[0];
+        network.Parameters[0].Values.ToArray().Should().Equal(before);
+        double expected = Evaluator.Evaluate(network, data, new CrossEntropyCost()).Accuracy;
+        expected.Should().BeInRange(0.05, 0.95, "a count of none or all would pass unnoticed");
+        epoch.TrainingAccuracy.Should().Be(expected);
+    }
+
     [Theory]
     [InlineData(0, 1.0)]
     [InlineData(99, 1.0)]

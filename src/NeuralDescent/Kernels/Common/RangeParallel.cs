@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace NeuralDescent.Kernels.Common;
 
 /// <summary>Work over the items 0..count−1 that can be cut into contiguous ranges, each independent of the others.</summary>
@@ -14,6 +15,7 @@ internal static class RangeParallel
     [ThreadStatic] private static Job? t_job;
 
     /// <summary>Runs items [0, count) in at most one range per kernel thread, with at least <paramref name="minimumPerPart"/> items in a range.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(IRangeWork work, int count, int minimumPerPart)
     {
         int parts = Math.Clamp(count / Math.Max(1, minimumPerPart), 1, WorkerPool.AvailableThreads);
@@ -40,6 +42,7 @@ internal static class RangeParallel
         public IRangeWork? Work;
         public int Count;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void RunPart(int part, int parts)
             => Work!.Run((int)((long)Count * part / parts), (int)((long)Count * (part + 1) / parts));
     }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace NeuralDescent.Kernels.Common;
 
 /// <summary>
@@ -12,6 +13,7 @@ internal sealed class ScratchPool<T> where T : class
     private int _count;
 
     /// <summary>A pooled object, or null when every one is in use.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public T? TryRent()
     {
         lock (_gate)
@@ -24,6 +26,7 @@ internal sealed class ScratchPool<T> where T : class
     }
 
     /// <summary>Puts an object back for the next caller (the pool grows to the most calls that ran at once).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Return(T item)
     {
         lock (_gate)

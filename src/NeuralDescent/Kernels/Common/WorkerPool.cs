@@ -122,6 +122,7 @@ internal static class WorkerPool
     // A method of its own: a lambda capturing Run's parameters would allocate its closure on every Run, taken or not.
     private static void RunWithParallelFor(IParallelJob job, int parts) => Parallel.For(0, parts, p => RunMarked(job, p, parts));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunMarked(IParallelJob job, int part, int parts)
     {
         bool outer = t_insidePart;
@@ -190,6 +191,7 @@ internal static class WorkerPool
             if (Volatile.Read(ref _sleeping) != 0 && Interlocked.Exchange(ref _sleeping, 0) == 1) _signal.Release();
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Loop()
         {
             long seen = 0;
@@ -214,6 +216,7 @@ internal static class WorkerPool
         }
 
         /// <summary>Spins for <see cref="ComputeOptions.WorkerSpin"/> on the mailbox, then sleeps until woken; returns the new ticket.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private long WaitForTicket(long seen)
         {
             long start = Stopwatch.GetTimestamp();
