@@ -4,6 +4,7 @@ using NeuralDescent.Benchmarks.Training;
 // Run all suites:      dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- --filter '*'
 // Run one suite:       dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- --filter '*Gemm*'
 // Phase profile:       dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- profile W1 2 [steps]
+// Fit's loop by phase: dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- fit-phases W1 2
 // Per layer:          dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- profile-layers W4 2
 // Shared model:       dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- concurrent-predict W1 3
 // Pool vs Parallel.For: dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- pool-vs-parallel-for 3
@@ -28,6 +29,11 @@ if (args.Length >= 2 && args[0] == "concurrent-predict")
 if (args.Length >= 2 && args[0] == "profile-layers")
 {
     NeuralDescent.Benchmarks.Probes.LayerProfile.Run(args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount);
+    return;
+}
+if (args.Length >= 2 && args[0] == "fit-phases")
+{
+    FitPhasesProbe.Run(args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount);
     return;
 }
 if (args.Length >= 3 && args[0] == "profile-fit")

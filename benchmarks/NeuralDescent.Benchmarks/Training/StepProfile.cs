@@ -9,7 +9,8 @@ namespace NeuralDescent.Benchmarks.Training;
 /// <summary>
 /// A quick phase-by-phase stopwatch profile of one workload's training step (not a BenchmarkDotNet suite):
 /// <c>dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- profile W1 [threads]</c>.
-/// Median microseconds per phase over 3,000 steps (or the count given after the threads) on random MNIST-shaped data.
+/// Median microseconds per phase over 3,000 steps (or the count given after the threads) on random MNIST-shaped data,
+/// then the median, mean and tail of whole steps.
 /// </summary>
 internal static class StepProfile
 {
@@ -29,6 +30,7 @@ internal static class StepProfile
         ReadOnlySpan<float> targets = ws.Targets.AsSpan(0, b * 10);
         string[] names = ["zero", "forward", "loss", "backward", "optimizer"];
         var samples = names.Select(_ => new List<double>()).ToArray();
+        var totals = new List<double>();
         for (int step = 0; step < steps; step++)
         {
             long t0 = Stopwatch.GetTimestamp();
@@ -45,6 +47,7 @@ internal static class StepProfile
             if (step < steps / 6) continue; // warm-up
             long[] t = [t0, t1, t2, t3, t4, t5];
             for (int i = 0; i < names.Length; i++) samples[i].Add((t[i + 1] - t[i]) * 1e6 / Stopwatch.Frequency);
+            totals.Add((t5 - t0) * 1e6 / Stopwatch.Frequency);
         }
         // Forward, layer by layer.
         var layerTimes = network.Layers.Select(_ => new List<double>()).ToArray();
@@ -81,6 +84,11 @@ internal static class StepProfile
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-10} {median,9:F1} µs"));
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"total",-10} {total,9:F1} µs per {w.Name} step on {threads} thread(s)"));
+        // Whole steps: an epoch takes the mean, which the host's stalls (see benchmarks/README, "Noise on this host") pull
+        // above the median.
+        double meanStep = totals.Average();
+        totals.Sort();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"steps",-10} median {totals[totals.Count / 2]:F1} µs, mean {meanStep:F1} µs, p90 {totals[totals.Count * 9 / 10]:F1} µs, p99 {totals[totals.Count * 99 / 100]:F1} µs, max {totals[^1]:F1} µs"));
     }
 }
 
