@@ -9,11 +9,18 @@ using NeuralDescent.Benchmarks.Training;
 // Shared model:       dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- concurrent-predict W1 3
 // Pool vs Parallel.For: dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- pool-vs-parallel-for 3
 // Two cores' GEMM loss: dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- twin-gemm 128 512 512
+// Host stalls:         dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- host-gaps 2 5
 // One GEMM:            dotnet run -c Release --project benchmarks/NeuralDescent.Benchmarks -- gemm nt 10000 128 784 2   (layout nn, nt or tn; m n k threads)
 if (args.Length >= 4 && args[0] == "twin-gemm")
 {
     static int Size(string s) => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
     NeuralDescent.Benchmarks.Probes.TwinGemmProbe.Run(Size(args[1]), Size(args[2]), Size(args[3]));
+    return;
+}
+if (args.Length >= 1 && args[0] == "host-gaps")
+{
+    NeuralDescent.Benchmarks.Probes.HostGapsProbe.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount,
+        args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 5);
     return;
 }
 if (args.Length >= 1 && args[0] == "pool-vs-parallel-for")
