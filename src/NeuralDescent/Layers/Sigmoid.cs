@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Numerics.Tensors;
 using NeuralDescent.Kernels;
 
 namespace NeuralDescent.Layers;
@@ -18,7 +17,7 @@ public sealed class Sigmoid : ActivationLayer
 
     /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    protected override void Apply(ReadOnlySpan<float> input, Span<float> output, int batchSize, int width) => TensorPrimitives.Sigmoid(input, output);
+    protected override void Apply(ReadOnlySpan<float> input, Span<float> output, int batchSize, int width) => ElementwiseKernels.Sigmoid(input, output);
 
     /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

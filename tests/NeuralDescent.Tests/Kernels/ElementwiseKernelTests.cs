@@ -201,4 +201,23 @@ public class ElementwiseKernelTests
             MatrixKernels.SimdEnabled = saved;
         }
     }
+
+    [Fact]
+    public void Sigmoid_HasTheBitsOfTensorPrimitivesSigmoid_ForEveryLength_InPlaceToo()
+    {
+        var random = new NeuralDescent.Randomness.RandomGenerator(17);
+        float[] special = [0f, -0f, 1e-30f, -88f, 88f, 104f, -104f, 1e6f, -1e6f, float.PositiveInfinity, float.NegativeInfinity, float.NaN];
+        ElementwiseKernels.Sigmoid([], []); // the library call refuses empty spans; an empty batch is nothing to do
+        for (int n = 1; n <= 300; n++)
+        {
+            float[] x = Enumerable.Range(0, n).Select(i => i % 9 == 0 ? special[random.NextInt32(special.Length)] : (random.NextSingle() - 0.5f) * 40f).ToArray();
+            var expected = new float[n];
+            System.Numerics.Tensors.TensorPrimitives.Sigmoid(x, expected);
+            var y = new float[n];
+            ElementwiseKernels.Sigmoid(x, y);
+            y.Should().Equal(expected, $"n = {n}");
+            ElementwiseKernels.Sigmoid(x, x);
+            x.Should().Equal(expected, $"in place, n = {n}");
+        }
+    }
 }
