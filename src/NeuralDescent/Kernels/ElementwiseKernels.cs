@@ -8,10 +8,12 @@ using NeuralDescent.Kernels.Common;
 namespace NeuralDescent.Kernels;
 
 /// <summary>
-/// Element-wise activation kernels and their derivatives over spans of equal length.
-/// Forward passes go through <see cref="TensorPrimitives"/>; the backward passes that TensorPrimitives
-/// has no single call for are written once here with a <see cref="Vector{T}"/> body (256 bits on x64, 128 on ARM64) and a scalar tail
-/// computing the same expression, so results do not depend on the vector width.
+/// Element-wise activation kernels and their derivatives over spans of equal length, softmax rows, and the per-batch
+/// element-wise steps around them (the cost gradient (y − t)/n, byte pixels to floats).
+/// The backward passes that <see cref="TensorPrimitives"/> has no single call for are written once here with a
+/// <see cref="Vector{T}"/> body (256 bits on x64, 128 on ARM64) and a scalar tail computing the same expression, so
+/// results do not depend on the vector width; the sigmoid reproduces <c>TensorPrimitives.Sigmoid</c>'s bits, compiled
+/// optimized from its first call (tiered compilation runs the generic library method unoptimized at first).
 /// All kernels allow <c>destination</c> to alias an input.
 /// </summary>
 internal static class ElementwiseKernels
