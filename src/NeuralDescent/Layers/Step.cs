@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+
 namespace NeuralDescent.Layers;
 
 /// <summary>The Heaviside step, H(x) = 1 for x &gt; 0, else 0: the all-or-nothing neuron of the perceptron.</summary>

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+
 namespace NeuralDescent.Kernels.Common;
 
 /// <summary>Work over the items 0..count−1 that can be cut into contiguous ranges, each independent of the others.</summary>
